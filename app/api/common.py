@@ -1,0 +1,29 @@
+"""Small GraphQL types shared by every domain."""
+
+from __future__ import annotations
+
+import enum
+
+import strawberry
+
+
+@strawberry.type(description="The result of a delete: the id that no longer exists.")
+class DeletePayload:
+    deleted_id: strawberry.ID
+
+
+@strawberry.enum(description="Days of the week.")
+class Weekday(enum.Enum):
+    MONDAY = 0
+    TUESDAY = 1
+    WEDNESDAY = 2
+    THURSDAY = 3
+    FRIDAY = 4
+    SATURDAY = 5
+    SUNDAY = 6
+
+
+@strawberry.enum
+class SortDirection(enum.Enum):
+    ASC = "ASC"
+    DESC = "DESC"

@@ -1,0 +1,75 @@
+"""The typed request context every resolver receives as ``info.context``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.websockets import WebSocket
+from strawberry.types import Info as StrawberryInfo
+
+from app.api.loaders import Loaders
+from app.auth.roles import Role
+from app.auth.service import Auth
+from app.clock import Clock
+from app.errors import Forbidden, Unauthenticated
+from app.settings import Settings
+
+
+@dataclass
+class Context:
+    request: Request | WebSocket
+    response: Response | WebSocket | None
+    settings: Settings
+    clock: Clock
+    auth: Auth | None = None
+    connection_params: dict[str, Any] | None = None
+    _loaders: Loaders | None = field(default=None, repr=False)
+
+    @property
+    def org_id(self) -> int:
+        return self.require(Role.VIEWER).org_id
+
+    @property
+    def loaders(self) -> Loaders:
+        if self._loaders is None:
+            self._loaders = Loaders(self.org_id)
+        return self._loaders
+
+    def require(self, role: Role) -> Auth:
+        if self.auth is None:
+            raise Unauthenticated("an Authorization: Bearer <token> is required")
+        if not self.auth.role.allows(role):
+            raise Forbidden(f"this needs the {role.value} role; the token has {self.auth.role.value}")
+        return self.auth
+
+    def fresh(self) -> Context:
+        """A copy with new loaders: one per subscription event on a long-lived connection."""
+        return Context(
+            request=self.request,
+            response=self.response,
+            settings=self.settings,
+            clock=self.clock,
+            auth=self.auth,
+            connection_params=self.connection_params,
+        )
+
+
+Info = StrawberryInfo[Context, None]
+
+
+def viewer(info: Info) -> int:
+    """The organization id of a caller allowed to read."""
+    return info.context.require(Role.VIEWER).org_id
+
+
+def editor(info: Info) -> int:
+    """The organization id of a caller allowed to write."""
+    return info.context.require(Role.EDITOR).org_id
+
+
+def admin(info: Info) -> int:
+    """The organization id of a caller allowed to manage tokens and destinations."""
+    return info.context.require(Role.ADMIN).org_id

@@ -1,0 +1,60 @@
+"""Per-request DataLoaders. Each filters by the caller's organization."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any, TypeVar
+
+from strawberry.dataloader import DataLoader
+from tortoise.models import Model
+
+from app.contacts import models as contact_models
+from app.groups import models as group_models
+from app.layers import models as layer_models
+from app.schedules import models as schedule_models
+from app.tiers import models as tier_models
+
+M = TypeVar("M", bound=Model)
+
+
+def by_id(model: type[M], org_id: int) -> DataLoader[int, M | None]:
+    async def load(keys: list[int]) -> Sequence[M | None]:
+        rows = await model.filter(id__in=set(keys), organization_id=org_id)
+        found = {row.pk: row for row in rows}
+        return [found.get(k) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+def children(
+    model: type[M], parent_field: str, order_by: str, org_id: int | None = None
+) -> DataLoader[int, list[M]]:
+    async def load(keys: list[int]) -> Sequence[list[M]]:
+        filters: dict[str, Any] = {f"{parent_field}__in": set(keys)}
+        if org_id is not None:
+            filters["organization_id"] = org_id
+        grouped: dict[int, list[M]] = defaultdict(list)
+        for row in await model.filter(**filters).order_by(parent_field, order_by):
+            grouped[getattr(row, parent_field)].append(row)
+        return [grouped.get(k, []) for k in keys]
+
+    return DataLoader(load_fn=load)
+
+
+class Loaders:
+    """Fresh per request (and per subscription event), so nothing goes stale."""
+
+    def __init__(self, org_id: int) -> None:
+        self.org_id = org_id
+        self.contact = by_id(contact_models.Contact, org_id)
+        self.group = by_id(group_models.Group, org_id)
+        self.schedule = by_id(schedule_models.Schedule, org_id)
+        self.tier = by_id(tier_models.Tier, org_id)
+        self.layer = by_id(layer_models.Layer, org_id)
+        self.group_members = children(group_models.GroupMember, "group_id", "position")
+        self.tiers_by_schedule = children(tier_models.Tier, "schedule_id", "number", org_id)
+        self.layers_by_tier = children(layer_models.Layer, "tier_id", "index", org_id)
+        self.participants_by_layer = children(
+            layer_models.LayerParticipant, "layer_id", "position"
+        )

@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import strawberry
+
+from app.api.context import Info, viewer
+from app.api.relay import Node, split_id
+from app.contacts.types import ContactType
+from app.errors import NotFound
+from app.groups.types import GroupType
+from app.layers.types import LayerType
+from app.schedules.types import ScheduleType
+from app.tiers.types import TierType
+
+_TYPES = {
+    "Contact": ("contact", ContactType),
+    "Group": ("group", GroupType),
+    "Schedule": ("schedule", ScheduleType),
+    "Tier": ("tier", TierType),
+    "Layer": ("layer", LayerType),
+}
+
+
+@strawberry.type
+class NodeQuery:
+    @strawberry.field(description="Any object by its global id; another organization's is NOT_FOUND.")
+    async def node(self, info: Info, id: strawberry.ID) -> Node:
+        viewer(info)
+        type_name, pk = split_id(id)
+        if type_name not in _TYPES:
+            raise NotFound("Node", id)
+        loader_name, cls = _TYPES[type_name]
+        row = await getattr(info.context.loaders, loader_name).load(pk)
+        if row is None:
+            raise NotFound(type_name, id)
+        return cls.from_model(row)  # type: ignore[attr-defined, no-any-return]

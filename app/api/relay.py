@@ -1,0 +1,137 @@
+"""Relay plumbing: global ids, the Node interface, connections with totalCount."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Generic, TypeVar
+
+import strawberry
+from tortoise.queryset import QuerySet
+
+from app.errors import BadUserInput, NotFound
+
+T = TypeVar("T")
+M = TypeVar("M")
+
+
+def encode_id(type_name: str, pk: int) -> strawberry.ID:
+    raw = f"{type_name}:{pk}".encode()
+    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+
+
+def split_id(value: str, *, field: str = "id") -> tuple[str, int]:
+    """Decode a global id into (type name, primary key); malformed ids are bad input."""
+    try:
+        padded = value + "=" * (-len(value) % 4)
+        type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        return type_name, int(pk)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadUserInput(f"{value!r} is not a valid id", field=field) from None
+
+
+def decode_id(value: str, type_name: str, *, field: str = "id") -> int:
+    """The primary key of a global id of the expected type; another type is NOT_FOUND."""
+    found_type, pk = split_id(value, field=field)
+    if found_type != type_name:
+        raise NotFound(type_name, value)
+    return pk
+
+
+def decode_ids(values: Sequence[str], type_name: str, *, field: str) -> list[int]:
+    return [decode_id(v, type_name, field=f"{field}.{i}") for i, v in enumerate(values)]
+
+
+@strawberry.interface(description="An object with a globally unique, opaque id.")
+class Node:
+    id: strawberry.ID
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    has_previous_page: bool
+    start_cursor: str | None
+    end_cursor: str | None
+
+
+@strawberry.type
+class Edge(Generic[T]):
+    cursor: str
+    node: T
+
+
+@strawberry.type(description="A page of a list. `totalCount` counts the whole list.")
+class Connection(Generic[T]):
+    edges: list[Edge[T]]
+    page_info: PageInfo
+    total_count: int
+
+    @strawberry.field(description="The nodes of this page, without edges.")
+    def nodes(self) -> list[T]:
+        return [edge.node for edge in self.edges]
+
+
+def _cursor(offset: int) -> str:
+    return base64.urlsafe_b64encode(f"o:{offset}".encode()).decode().rstrip("=")
+
+
+def _offset(cursor: str) -> int:
+    try:
+        padded = cursor + "=" * (-len(cursor) % 4)
+        kind, _, raw = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        if kind != "o":
+            raise ValueError(kind)
+        return int(raw)
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise BadUserInput("not a valid cursor", field="after") from None
+
+
+def page_bounds(first: int | None, after: str | None, *, default: int, cap: int) -> tuple[int, int]:
+    """(offset, size) for a request; sizes outside 0..cap are bad input."""
+    size = default if first is None else first
+    if size < 0 or size > cap:
+        raise BadUserInput(f"must be between 0 and {cap}", field="first")
+    start = _offset(after) + 1 if after else 0
+    return start, size
+
+
+def build_connection(items: Sequence[T], *, start: int, total: int) -> Connection[T]:
+    edges = [Edge(cursor=_cursor(start + i), node=item) for i, item in enumerate(items)]
+    return Connection(
+        edges=edges,
+        page_info=PageInfo(
+            has_next_page=start + len(items) < total,
+            has_previous_page=start > 0,
+            start_cursor=edges[0].cursor if edges else None,
+            end_cursor=edges[-1].cursor if edges else None,
+        ),
+        total_count=total,
+    )
+
+
+async def paginate(
+    queryset: QuerySet[Any],
+    convert: Callable[[Any], T],
+    *,
+    first: int | None,
+    after: str | None,
+    cap: int,
+    default: int = 100,
+) -> Connection[T]:
+    """One COUNT and one page SELECT for any queryset."""
+    start, size = page_bounds(first, after, default=min(default, cap), cap=cap)
+    total = await queryset.count()
+    rows = await queryset.offset(start).limit(size) if size else []
+    return build_connection([convert(r) for r in rows], start=start, total=total)
+
+
+def paginate_list(
+    items: Sequence[T], *, first: int | None, after: str | None, cap: int, default: int = 100
+) -> Connection[T]:
+    start, size = page_bounds(first, after, default=min(default, cap), cap=cap)
+    return build_connection(list(items[start : start + size]), start=start, total=len(items))
+
+
+Loader = Callable[[int], Awaitable[Any]]

@@ -1,0 +1,67 @@
+"""The GraphQL schema: every domain's Query and Mutation mixins composed in one place."""
+
+from __future__ import annotations
+
+import strawberry
+from graphql.error import GraphQLError
+from strawberry.extensions import (
+    MaxAliasesLimiter,
+    MaxTokensLimiter,
+    ParserCache,
+    QueryDepthLimiter,
+    ValidationCache,
+)
+from strawberry.schema.config import StrawberryConfig
+from strawberry.types import ExecutionContext
+
+from app.api.errors import ErrorShaping
+from app.api.node import NodeQuery
+from app.api.scalars import SCALARS
+from app.auth.resolvers import AuthMutation, AuthQuery
+from app.contacts.resolvers import ContactMutation, ContactQuery
+from app.errors import AppError
+from app.groups.resolvers import GroupMutation, GroupQuery
+from app.layers.resolvers import LayerMutation, LayerQuery
+from app.schedules.resolvers import ScheduleMutation, ScheduleQuery
+from app.settings import Settings
+from app.tiers.resolvers import TierMutation, TierQuery
+
+
+@strawberry.type(description="Reads. Every list is scoped to the caller's organization.")
+class Query(NodeQuery, AuthQuery, ContactQuery, GroupQuery, ScheduleQuery, TierQuery, LayerQuery):
+    pass
+
+
+@strawberry.type(description="Writes. Each runs in one transaction: on any error nothing is written.")
+class Mutation(
+    AuthMutation, ContactMutation, GroupMutation, ScheduleMutation, TierMutation, LayerMutation
+):
+    pass
+
+
+class RotagraphSchema(strawberry.Schema):
+    def process_errors(
+        self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
+    ) -> None:
+        # Expected errors are the client's business; unexpected ones are logged when masked.
+        return None
+
+
+def build_schema(settings: Settings | None = None) -> strawberry.Schema:
+    settings = settings or Settings()
+    return RotagraphSchema(
+        query=Query,
+        mutation=Mutation,
+        config=StrawberryConfig(scalar_map=SCALARS),
+        extensions=[
+            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
+            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
+            ParserCache,
+            ValidationCache,
+            ErrorShaping,
+        ],
+    )
+
+
+__all__ = ["AppError", "Mutation", "Query", "build_schema"]

@@ -1,0 +1,138 @@
+"""The ASGI GraphQL view: auth before execution, body cap, the offline GraphiQL page."""
+
+from __future__ import annotations
+
+
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Message, Receive, Scope, Send
+from starlette.websockets import WebSocket
+from strawberry.asgi import GraphQL
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.schema import BaseSchema
+
+from app.api.context import Context
+from app.auth import service as auth_service
+from app.auth.service import Auth
+from app.clock import Clock
+from app.errors import AppError, Unauthenticated
+from app.settings import Settings
+
+
+def error_response(error: AppError, status: int) -> JSONResponse:
+    return JSONResponse(
+        {"data": None, "errors": [{"message": error.message, "extensions": error.extensions}]},
+        status_code=status,
+    )
+
+
+class BodyTooLarge(Exception):
+    pass
+
+
+def _capped_receive(receive: Receive, limit: int) -> Receive:
+    seen = 0
+
+    async def wrapped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise BodyTooLarge
+        return message
+
+    return wrapped
+
+
+def _wants_html(scope: Scope) -> bool:
+    headers = dict(scope.get("headers") or [])
+    accept = headers.get(b"accept", b"").decode("latin-1")
+    query = scope.get("query_string", b"")
+    return scope.get("method") == "GET" and "text/html" in accept and b"query=" not in query
+
+
+class RotagraphGraphQL(GraphQL[Context, None]):
+    def __init__(self, schema: BaseSchema, *, settings: Settings, clock: Clock) -> None:
+        super().__init__(
+            schema,
+            graphql_ide=None,
+            allowed_origins=settings.allowed_origins or ("*",),
+            keep_alive=True,
+            keep_alive_interval=15,
+        )
+        self.settings = settings
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await super().__call__(scope, receive, send)
+            return
+        if _wants_html(scope):
+            response: Response = await self.graphiql_page()
+            await response(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and length.isdigit() and int(length) > self.settings.max_body_bytes:
+            await self._too_large()(scope, receive, send)
+            return
+        try:
+            auth = await auth_service.authenticate(
+                authorization=headers.get(b"authorization", b"").decode("latin-1") or None,
+                now=self.clock.now(),
+            )
+        except Unauthenticated as exc:
+            await error_response(exc, 401)(scope, receive, send)
+            return
+        scope.setdefault("state", {})["auth"] = auth
+        try:
+            await super().__call__(scope, _capped_receive(receive, self.settings.max_body_bytes), send)
+        except BodyTooLarge:
+            await self._too_large()(scope, receive, send)
+
+    def _too_large(self) -> JSONResponse:
+        return JSONResponse(
+            {
+                "data": None,
+                "errors": [
+                    {
+                        "message": f"request body over {self.settings.max_body_bytes} bytes",
+                        "extensions": {"code": "BAD_USER_INPUT"},
+                    }
+                ],
+            },
+            status_code=413,
+        )
+
+    async def graphiql_page(self) -> Response:
+        if not self.settings.graphiql:
+            return error_response(Unauthenticated("GraphiQL is turned off"), 404)
+        from app.api.graphiql import graphiql_html
+
+        return HTMLResponse(graphiql_html())
+
+    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+        auth: Auth | None = request.scope.get("state", {}).get("auth")
+        return Context(
+            request=request, response=response, settings=self.settings, clock=self.clock, auth=auth
+        )
+
+    async def on_ws_connect(self, context: Context) -> dict[str, Any] | None:
+        params = context.connection_params or {}
+        value = params.get("Authorization") or params.get("authorization")
+        if value is None and isinstance(params.get("headers"), dict):
+            value = params["headers"].get("Authorization") or params["headers"].get("authorization")
+        if isinstance(value, str) and not value.lower().startswith("bearer "):
+            value = f"Bearer {value}"
+        try:
+            context.auth = await auth_service.authenticate(
+                authorization=value if isinstance(value, str) else None, now=self.clock.now()
+            )
+        except Unauthenticated as exc:
+            raise ConnectionRejectionError({"message": exc.message, "extensions": exc.extensions}) from None
+        return None
+
+

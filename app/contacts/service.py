@@ -1,0 +1,107 @@
+"""Contacts: people who can be on call."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from tortoise.queryset import QuerySet
+
+from app import validation
+from app.contacts import models
+from app.errors import Collector, Conflict, NotFound
+from app.groups import models as group_models
+from app.layers import models as layer_models
+
+
+
+@dataclass(frozen=True)
+class ContactFields:
+    name: str
+    email: str | None = None
+    phone: str | None = None
+    timezone: str = "UTC"
+
+
+def _check(fields: ContactFields, errors: Collector) -> ContactFields:
+    return ContactFields(
+        name=validation.non_empty(errors, "name", fields.name),
+        email=validation.email(errors, "email", fields.email),
+        phone=validation.phone(errors, "phone", fields.phone),
+        timezone=fields.timezone if validation.zone(errors, "timezone", fields.timezone) else "",
+    )
+
+
+def list_contacts(*, org_id: int, ids: list[int] | None = None) -> QuerySet[models.Contact]:
+    qs = models.Contact.filter(organization_id=org_id)
+    if ids:
+        qs = qs.filter(id__in=ids)
+    return qs.order_by("name", "id")
+
+
+async def get_contact(*, org_id: int, contact_id: int) -> models.Contact:
+    contact = await models.Contact.get_or_none(id=contact_id, organization_id=org_id)
+    if contact is None:
+        raise NotFound("Contact", contact_id)
+    return contact
+
+
+async def create_contact(*, org_id: int, fields: ContactFields) -> models.Contact:
+    errors = Collector("input.")
+    checked = _check(fields, errors)
+    errors.raise_if_any()
+    return await models.Contact.create(
+        organization_id=org_id,
+        name=checked.name,
+        email=checked.email,
+        phone=checked.phone,
+        timezone=checked.timezone,
+    )
+
+
+async def update_contact(
+    *, org_id: int, contact_id: int, changes: dict[str, str | None]
+) -> models.Contact:
+    """Apply the given changes; fields not named stay as they are."""
+    contact = await get_contact(org_id=org_id, contact_id=contact_id)
+    errors = Collector("input.")
+    for required in ("name", "timezone"):
+        if required in changes and changes[required] is None:
+            errors.add(validation.camel(required), "cannot be cleared")
+    errors.raise_if_any()
+    merged = ContactFields(
+        name=changes.get("name") or contact.name,
+        email=changes.get("email", contact.email),
+        phone=changes.get("phone", contact.phone),
+        timezone=changes.get("timezone") or contact.timezone,
+    )
+    checked = _check(merged, errors)
+    errors.raise_if_any()
+    contact.name, contact.email, contact.phone = checked.name, checked.email, checked.phone
+    contact.timezone = checked.timezone
+    await contact.save()
+    return contact
+
+
+async def delete_contact(*, org_id: int, contact_id: int) -> None:
+    """Delete a contact; refused while a layer names it directly. Group memberships go too."""
+    contact = await get_contact(org_id=org_id, contact_id=contact_id)
+    layers = await layer_models.Layer.filter(
+        organization_id=org_id, participants__contact_id=contact.id
+    ).distinct().values_list("name", flat=True)
+    if layers:
+        raise Conflict(
+            f"contact {contact.name!r} is a participant of layers {sorted(set(layers))}; "
+            "remove it from them first",
+            extensions={"layers": sorted(set(layers))},
+        )
+    await group_models.GroupMember.filter(contact_id=contact.id).delete()
+    await contact.delete()
+
+
+async def existing_ids(*, org_id: int, ids: set[int]) -> set[int]:
+    if not ids:
+        return set()
+    found = await models.Contact.filter(organization_id=org_id, id__in=ids).values_list(
+        "id", flat=True
+    )
+    return set(found)

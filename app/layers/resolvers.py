@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import strawberry
+
+from app.api.common import DeletePayload
+from app.api.context import Info, editor, viewer
+from app.api.relay import Connection, decode_id, paginate
+from app.db import transaction
+from app.errors import AppError, BadUserInput, Collector
+from app.layers import service
+from app.layers.types import LayerInput, LayerType
+
+
+def to_spec(data: LayerInput, field: str) -> service.LayerSpec:
+    """Decode a LayerInput's ids and shape; semantic checks happen in the service."""
+    errors = Collector(f"{field}.")
+    staff = data.staff_rotation
+    if data.rotation is not None:
+        unit, length = data.rotation.unit.value, data.rotation.length
+        if staff is not None and staff.num_intervals is not None:
+            errors.add("staffRotation.numIntervals", "give rotation or numIntervals, not both")
+    elif staff is not None and staff.num_intervals is not None:
+        unit, length = "DAY", staff.num_intervals
+    else:
+        unit, length = "WEEK", 1
+    participants = []
+    for i, p in enumerate(data.participants):
+        try:
+            participants.append(
+                service.ParticipantSpec(
+                    contact_id=decode_id(p.contact_id, "Contact") if p.contact_id else None,
+                    group_id=decode_id(p.group_id, "Group") if p.group_id else None,
+                    weekdays=tuple(d.value for d in p.weekdays) if p.weekdays is not None else None,
+                )
+            )
+        except AppError:  # a malformed or foreign id names its field
+            errors.add(f"participants.{i}", "no such contact or group in this organization")
+    errors.raise_if_any()
+    rec = data.recurrence
+    return service.LayerSpec(
+        name=data.name,
+        start=data.start,
+        end=data.end,
+        timezone=data.timezone,
+        unit=unit,
+        length=length,
+        index=data.index,
+        on_call=staff.number_of_staff_on_call if staff else 1,
+        to_rotate=staff.number_of_staff_to_rotate if staff else None,
+        direction=staff.direction.value if staff else "FORWARD",
+        participants=tuple(participants),
+        restrictions=tuple(
+            service.RestrictionSpec(
+                kind=r.kind.value,
+                start_time=r.start_time,
+                duration_minutes=r.duration_minutes,
+                weekday=r.start_weekday.value if r.start_weekday is not None else None,
+            )
+            for r in data.restrictions
+        ),
+        recurrence=service.RecurrenceSpec(
+            type=rec.type.value, start=rec.from_, end=rec.to, every_n=rec.every_n, rule=rec.rule
+        )
+        if rec
+        else None,
+        min_staff=data.min_staff,
+        skip_unavailable=data.skip_unavailable,
+    )
+
+
+@strawberry.type
+class LayerQuery:
+    @strawberry.field(description="A layer by id.")
+    async def layer(self, info: Info, id: strawberry.ID) -> LayerType:
+        layer = await service.get_layer(org_id=viewer(info), layer_id=decode_id(id, "Layer"))
+        return LayerType.from_model(layer)
+
+    @strawberry.field(description="Every layer of the organization, by tier and index.")
+    async def layers(
+        self, info: Info, first: int | None = None, after: str | None = None
+    ) -> Connection[LayerType]:
+        return await paginate(
+            service.list_layers(org_id=viewer(info)),
+            LayerType.from_model,
+            first=first,
+            after=after,
+            cap=info.context.settings.page_size_cap,
+        )
+
+
+@strawberry.type
+class LayerMutation:
+    @strawberry.mutation(description="Add a layer to a tier; without an index it goes on top.")
+    async def create_layer(self, info: Info, tier_id: strawberry.ID, input: LayerInput) -> LayerType:
+        org_id = editor(info)
+        spec = to_spec(input, "input")
+        async with transaction():
+            layer = await service.create_layer(
+                org_id=org_id, tier_id=decode_id(tier_id, "Tier", field="tierId"), spec=spec
+            )
+        return LayerType.from_model(layer)
+
+    @strawberry.mutation(description="Replace a layer's definition; its id stays.")
+    async def update_layer(self, info: Info, id: strawberry.ID, input: LayerInput) -> LayerType:
+        org_id = editor(info)
+        spec = to_spec(input, "input")
+        async with transaction():
+            layer = await service.update_layer(org_id=org_id, layer_id=decode_id(id, "Layer"), spec=spec)
+        return LayerType.from_model(layer)
+
+    @strawberry.mutation
+    async def delete_layer(self, info: Info, id: strawberry.ID) -> DeletePayload:
+        org_id = editor(info)
+        async with transaction():
+            await service.delete_layer(org_id=org_id, layer_id=decode_id(id, "Layer"))
+        return DeletePayload(deleted_id=id)
+
+    @strawberry.mutation(description="Replace all of a tier's layers at once (all or nothing).")
+    async def set_tier_layers(
+        self, info: Info, tier_id: strawberry.ID, layers: list[LayerInput]
+    ) -> list[LayerType]:
+        org_id = editor(info)
+        errors: list[BadUserInput] = []
+        specs = []
+        for i, data in enumerate(layers):
+            try:
+                specs.append(to_spec(data, f"layers.{i}"))
+            except BadUserInput as exc:
+                errors.append(exc)
+        if errors:
+            raise BadUserInput([e for exc in errors for e in exc.errors])
+        async with transaction():
+            rows = await service.set_tier_layers(
+                org_id=org_id, tier_id=decode_id(tier_id, "Tier", field="tierId"), specs=specs
+            )
+        return [LayerType.from_model(m) for m in rows]

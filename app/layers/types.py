@@ -1,0 +1,247 @@
+from __future__ import annotations
+
+import enum
+from datetime import date, datetime
+from typing import TYPE_CHECKING, Annotated, Self
+
+import strawberry
+
+from app.api.common import Weekday
+from app.api.context import Info
+from app.api.relay import Node, encode_id
+from app.api.scalars import LocalDateTime
+from app.contacts.types import ContactType
+from app.groups.types import GroupType
+from app.layers import models
+
+if TYPE_CHECKING:
+    from app.tiers.types import TierType
+
+
+@strawberry.enum(description="The unit of a rotation's turn.")
+class RotationUnit(enum.Enum):
+    HOUR = "HOUR"
+    DAY = "DAY"
+    WEEK = "WEEK"
+    MONTH = "MONTH"
+
+
+@strawberry.enum(description="FORWARD hands over to the next participant; BACKWARD to the previous.")
+class RotationDirection(enum.Enum):
+    FORWARD = "FORWARD"
+    BACKWARD = "BACKWARD"
+
+
+@strawberry.enum
+class RecurrenceType(enum.Enum):
+    REPEAT = "REPEAT"
+    PERIODIC = "PERIODIC"
+    ICAL = "ICAL"
+    OCCURRENCE = "OCCURRENCE"
+
+
+@strawberry.enum
+class RestrictionKind(enum.Enum):
+    DAILY = "DAILY"
+    WEEKLY = "WEEKLY"
+
+
+@strawberry.type(description="How long a turn is: `length` units of `unit`.")
+class Rotation:
+    unit: RotationUnit
+    length: int
+
+
+@strawberry.type(description="How many are on call at once, how many hand over per turn, which way.")
+class StaffRotation:
+    number_of_staff_on_call: int
+    number_of_staff_to_rotate: int
+    direction: RotationDirection
+
+
+@strawberry.type(description="Inclusive dates a recurrence applies between; no `to` means forever.")
+class DatesApplicable:
+    from_: date | None = strawberry.field(name="from")
+    to: date | None
+
+
+@strawberry.type(description="Which layer days apply.")
+class Recurrence:
+    type: RecurrenceType
+    dates_applicable: DatesApplicable
+    every_n: int = strawberry.field(description="PERIODIC: every N-th week counted from `from`.")
+    rule: str | None = strawberry.field(description="ICAL: an RRULE of dates (no time parts).")
+
+
+@strawberry.type(description="A window in the layer's zone inside which the layer covers time.")
+class Restriction:
+    kind: RestrictionKind
+    start_weekday: Weekday | None
+    start_time: str = strawberry.field(description="HH:MM, wall clock.")
+    duration_minutes: int
+
+
+@strawberry.type(description="One entry of a layer's participants: a contact or a group.")
+class LayerParticipant:
+    pk: strawberry.Private[int]
+    contact_pk: strawberry.Private[int | None]
+    group_pk: strawberry.Private[int | None]
+    position: int
+    weekdays: list[Weekday] | None = strawberry.field(
+        description="The layer days this entry is available on; null means every day."
+    )
+
+    @strawberry.field
+    async def contact(self, info: Info) -> ContactType | None:
+        if self.contact_pk is None:
+            return None
+        row = await info.context.loaders.contact.load(self.contact_pk)
+        return ContactType.from_model(row) if row else None
+
+    @strawberry.field
+    async def group(self, info: Info) -> GroupType | None:
+        if self.group_pk is None:
+            return None
+        row = await info.context.loaders.group.load(self.group_pk)
+        return GroupType.from_model(row) if row else None
+
+    @classmethod
+    def from_model(cls, m: models.LayerParticipant) -> Self:
+        return cls(
+            pk=m.id,
+            contact_pk=m.contact_id,
+            group_pk=m.group_id,
+            position=m.position,
+            weekdays=[Weekday(d) for d in m.weekdays] if m.weekdays is not None else None,
+        )
+
+
+@strawberry.type(name="Layer", description="A rotation inside a tier; the highest index with someone on call wins.")
+class LayerType(Node):
+    pk: strawberry.Private[int]
+    tier_pk: strawberry.Private[int]
+    name: str
+    index: int
+    start: LocalDateTime = strawberry.field(
+        description="First handoff, wall clock in `timezone`; its time of day is the handoff time."
+    )
+    end: LocalDateTime | None = strawberry.field(
+        description="Nothing is on call from this wall-clock time on."
+    )
+    timezone: str
+    rotation: Rotation
+    staff_rotation: StaffRotation
+    restrictions: list[Restriction]
+    recurrence: Recurrence | None
+    min_staff: int
+    skip_unavailable: bool
+
+    @strawberry.field(description="Participants in rotation order.")
+    async def participants(self, info: Info) -> list[LayerParticipant]:
+        rows = await info.context.loaders.participants_by_layer.load(self.pk)
+        return [LayerParticipant.from_model(r) for r in rows]
+
+    @strawberry.field
+    async def tier(self, info: Info) -> Annotated[TierType, strawberry.lazy("app.tiers.types")]:
+        from app.tiers.types import TierType
+
+        row = await info.context.loaders.tier.load(self.tier_pk)
+        assert row is not None
+        return TierType.from_model(row)
+
+    @classmethod
+    def from_model(cls, m: models.Layer) -> Self:
+        recurrence = None
+        if m.recurrence_type:
+            recurrence = Recurrence(
+                type=RecurrenceType(m.recurrence_type),
+                dates_applicable=DatesApplicable(from_=m.recurrence_from, to=m.recurrence_to),
+                every_n=m.recurrence_every_n,
+                rule=m.recurrence_rule,
+            )
+        return cls(
+            id=encode_id("Layer", m.id),
+            pk=m.id,
+            tier_pk=m.tier_id,
+            name=m.name,
+            index=m.index,
+            start=datetime.fromisoformat(m.start_local),
+            end=datetime.fromisoformat(m.end_local) if m.end_local else None,
+            timezone=m.timezone,
+            rotation=Rotation(unit=RotationUnit(m.rotation_unit), length=m.rotation_length),
+            staff_rotation=StaffRotation(
+                number_of_staff_on_call=m.staff_on_call,
+                number_of_staff_to_rotate=m.staff_to_rotate or m.staff_on_call,
+                direction=RotationDirection(m.direction),
+            ),
+            restrictions=[
+                Restriction(
+                    kind=RestrictionKind(r["kind"]),
+                    start_weekday=Weekday(r["weekday"]) if r.get("weekday") is not None else None,
+                    start_time=r["startTime"],
+                    duration_minutes=r["durationMinutes"],
+                )
+                for r in m.restrictions
+            ],
+            recurrence=recurrence,
+            min_staff=m.min_staff if m.min_staff is not None else m.staff_on_call,
+            skip_unavailable=m.skip_unavailable,
+        )
+
+
+@strawberry.input
+class RotationInput:
+    unit: RotationUnit
+    length: int = 1
+
+
+@strawberry.input
+class StaffRotationInput:
+    number_of_staff_on_call: int = 1
+    number_of_staff_to_rotate: int | None = strawberry.field(
+        default=None, description="Defaults to numberOfStaffOnCall."
+    )
+    direction: RotationDirection = RotationDirection.FORWARD
+    num_intervals: int | None = strawberry.field(
+        default=None, description="Days per turn, as the reference API counts them (DAY × numIntervals), when `rotation` is omitted."
+    )
+
+
+@strawberry.input(description="Exactly one of contactId and groupId.")
+class ParticipantInput:
+    contact_id: strawberry.ID | None = None
+    group_id: strawberry.ID | None = None
+    weekdays: list[Weekday] | None = None
+
+
+@strawberry.input
+class RestrictionInput:
+    kind: RestrictionKind
+    start_time: str = strawberry.field(description="HH:MM wall clock in the layer's zone.")
+    duration_minutes: int
+    start_weekday: Weekday | None = strawberry.field(default=None, description="WEEKLY only.")
+
+
+@strawberry.input
+class RecurrenceInput:
+    type: RecurrenceType
+    from_: date | None = strawberry.field(default=None, name="from")
+    to: date | None = None
+    every_n: int = 1
+    rule: str | None = None
+
+
+@strawberry.input(description="A layer's whole definition.")
+class LayerInput:
+    name: str
+    start: LocalDateTime
+    timezone: str
+    rotation: RotationInput | None = None
+    staff_rotation: StaffRotationInput | None = None
+    participants: list[ParticipantInput] = strawberry.field(default_factory=list)
+    restrictions: list[RestrictionInput] = strawberry.field(default_factory=list)
+    recurrence: RecurrenceInput | None = None
+    end: LocalDateTime | None = None
+    index: int | None = strawberry.field(default=None, description="Unique in the tier; a higher index wins.")
+    min_staff: int | None = strawberry.field(default=None, description="Defaults to numberOfStaffOnCall.")
+    skip_unavailable: bool = True

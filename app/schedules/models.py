@@ -1,0 +1,21 @@
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Schedule(Model):
+    id = fields.IntField(primary_key=True)
+    organization: fields.ForeignKeyRelation["Organization"] = fields.ForeignKeyField(  # noqa: F821
+        "models.Organization", related_name="schedules", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    customer = fields.CharField(max_length=200, default="")
+    name = fields.CharField(max_length=200)
+    default_email = fields.CharField(max_length=320, null=True)
+    default_phone = fields.CharField(max_length=40, null=True)
+    timezone = fields.CharField(max_length=64, default="UTC")
+    assignment_horizon_days = fields.IntField(default=28)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "schedule"

@@ -1,0 +1,61 @@
+"""One frozen settings object, read from the environment once."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+
+def _int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    return default if raw in (None, "") else int(raw)
+
+
+def _bool(name: str, default: bool) -> bool:
+    raw = os.environ.get(name)
+    if raw in (None, ""):
+        return default
+    return raw.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEFAULT_DATABASE_URL = "sqlite://rotagraph.sqlite3"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Every field has an environment variable of the same name."""
+
+    database_url: str = DEFAULT_DATABASE_URL
+    pubsub_url: str | None = None
+    host: str = "127.0.0.1"
+    port: int = 8000
+    max_query_depth: int = 12
+    max_aliases: int = 30
+    max_tokens: int = 4000
+    max_body_bytes: int = 1_000_000
+    page_size_cap: int = 100
+    max_window_days: int = 366
+    graphiql: bool = True
+    allowed_origins: tuple[str, ...] = field(default_factory=tuple)
+    run_jobs: bool = True
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        origins = os.environ.get("ALLOWED_ORIGINS", "")
+        settings = cls(
+            database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            pubsub_url=os.environ.get("PUBSUB_URL") or None,
+            host=os.environ.get("HOST", "127.0.0.1"),
+            port=_int("PORT", 8000),
+            max_query_depth=_int("MAX_QUERY_DEPTH", 12),
+            max_aliases=_int("MAX_ALIASES", 30),
+            max_tokens=_int("MAX_TOKENS", 4000),
+            max_body_bytes=_int("MAX_BODY_BYTES", 1_000_000),
+            page_size_cap=_int("PAGE_SIZE_CAP", 100),
+            max_window_days=_int("MAX_WINDOW_DAYS", 366),
+            graphiql=_bool("GRAPHIQL", True),
+            allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
+            run_jobs=_bool("RUN_JOBS", True),
+        )
+        return replace(settings, **overrides) if overrides else settings

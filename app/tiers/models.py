@@ -1,0 +1,25 @@
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Tier(Model):
+    """An escalation level of a schedule; number 1 is the primary."""
+
+    id = fields.IntField(primary_key=True)
+    organization: fields.ForeignKeyRelation["Organization"] = fields.ForeignKeyField(  # noqa: F821
+        "models.Organization", related_name="tiers", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    schedule: fields.ForeignKeyRelation["Schedule"] = fields.ForeignKeyField(  # noqa: F821
+        "models.Schedule", related_name="tiers", on_delete=fields.CASCADE
+    )
+    schedule_id: int
+    number = fields.IntField()
+    name = fields.CharField(max_length=200, default="")
+    data_version = fields.IntField(default=1)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "tier"
+        unique_together = (("schedule", "number"),)

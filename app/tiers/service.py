@@ -1,0 +1,80 @@
+"""Tiers: escalation levels of a schedule, numbered 1..n without holes."""
+
+from __future__ import annotations
+
+from tortoise.expressions import F
+
+
+from app.errors import Collector, NotFound
+from app.schedules import service as schedule_service
+from app.tiers import models
+
+
+async def get_tier(*, org_id: int, tier_id: int) -> models.Tier:
+    tier = await models.Tier.get_or_none(id=tier_id, organization_id=org_id)
+    if tier is None:
+        raise NotFound("Tier", tier_id)
+    return tier
+
+
+async def get_tier_by_number(*, org_id: int, schedule_id: int, number: int) -> models.Tier:
+    tier = await models.Tier.get_or_none(
+        schedule_id=schedule_id, number=number, organization_id=org_id
+    )
+    if tier is None:
+        raise NotFound("Tier", f"{number} of schedule {schedule_id}")
+    return tier
+
+
+async def bump_version(*, tier_ids: set[int]) -> None:
+    """Mark the tiers' inputs as changed: computed timelines keyed by version go stale."""
+    if tier_ids:
+        await models.Tier.filter(id__in=tier_ids).update(data_version=F("data_version") + 1)
+
+
+async def _shift_numbers(schedule_id: int, from_number: int, delta: int) -> None:
+    # Two steps through negative numbers keep (schedule, number) unique at every moment.
+    await models.Tier.filter(schedule_id=schedule_id, number__gte=from_number).update(
+        number=-(F("number") + delta)
+    )
+    await models.Tier.filter(schedule_id=schedule_id, number__lt=0).update(number=-F("number"))
+
+
+async def create_tier(
+    *, org_id: int, schedule_id: int, number: int | None, name: str
+) -> models.Tier:
+    """Add a tier; with a number inside 1..n the tiers from there move one down."""
+    await schedule_service.get_schedule(org_id=org_id, schedule_id=schedule_id)
+    count = await models.Tier.filter(schedule_id=schedule_id).count()
+    errors = Collector("input.")
+    if number is not None and not 1 <= number <= count + 1:
+        errors.add("number", f"must be between 1 and {count + 1}")
+    if len(name) > 200:
+        errors.add("name", "must be at most 200 characters")
+    errors.raise_if_any()
+    number = count + 1 if number is None else number
+    if number <= count:
+        await _shift_numbers(schedule_id, number, 1)
+    return await models.Tier.create(
+        organization_id=org_id, schedule_id=schedule_id, number=number, name=name.strip()
+    )
+
+
+async def update_tier(*, org_id: int, tier_id: int, name: str) -> models.Tier:
+    tier = await get_tier(org_id=org_id, tier_id=tier_id)
+    errors = Collector("input.")
+    if len(name) > 200:
+        errors.add("name", "must be at most 200 characters")
+    errors.raise_if_any()
+    tier.name = name.strip()
+    await tier.save()
+    return tier
+
+
+async def delete_tier(*, org_id: int, tier_id: int) -> None:
+    """Delete a tier with its layers; the tiers after it move up one number."""
+    tier = await get_tier(org_id=org_id, tier_id=tier_id)
+    await tier.delete()
+    await _shift_numbers(tier.schedule_id, tier.number + 1, -1)
+
+

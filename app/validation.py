@@ -1,0 +1,78 @@
+"""Small input checks shared by every domain. Each adds to a Collector, never raises alone."""
+
+from __future__ import annotations
+
+import re
+from datetime import time
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from app.errors import Collector
+
+_TIME = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_ZONES: frozenset[str] | None = None
+
+
+def zone(errors: Collector, field: str, value: str) -> ZoneInfo | None:
+    """An IANA zone name (``Europe/London``); abbreviations and offsets are refused."""
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = frozenset(available_timezones())
+    if value not in _ZONES:
+        errors.add(field, f"{value!r} is not an IANA time zone name")
+        return None
+    try:
+        return ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError):
+        errors.add(field, f"{value!r} is not an IANA time zone name")
+        return None
+
+
+def clock_time(errors: Collector, field: str, value: str) -> time | None:
+    """A wall-clock time written ``HH:MM`` (24-hour)."""
+    match = _TIME.match(value)
+    if match is None:
+        errors.add(field, f"{value!r} is not a time written HH:MM")
+        return None
+    return time(int(match.group(1)), int(match.group(2)))
+
+
+def non_empty(errors: Collector, field: str, value: str, *, max_length: int = 200) -> str:
+    value = value.strip()
+    if not value:
+        errors.add(field, "must not be empty")
+    elif len(value) > max_length:
+        errors.add(field, f"must be at most {max_length} characters")
+    return value
+
+
+def email(errors: Collector, field: str, value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    value = value.strip()
+    if not _EMAIL.match(value) or len(value) > 320:
+        errors.add(field, f"{value!r} is not an email address")
+    return value
+
+
+def phone(errors: Collector, field: str, value: str | None) -> str | None:
+    if value is None or value == "":
+        return None
+    value = value.strip()
+    if not re.fullmatch(r"\+?[0-9 ().-]{3,40}", value):
+        errors.add(field, f"{value!r} is not a phone number")
+    return value
+
+
+def positive(errors: Collector, field: str, value: int, *, maximum: int | None = None) -> int:
+    if value < 1:
+        errors.add(field, "must be at least 1")
+    elif maximum is not None and value > maximum:
+        errors.add(field, f"must be at most {maximum}")
+    return value
+
+
+def camel(name: str) -> str:
+    """The GraphQL spelling of a Python field name (``default_email`` -> ``defaultEmail``)."""
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
