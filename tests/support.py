@@ -63,6 +63,38 @@ async def require_postgres() -> str:
     return postgres_url()
 
 
+def _schema_name() -> str:
+    # One PostgreSQL schema per test process, so parallel runs on one database never collide.
+    return f"rgtest_{os.getpid()}"
+
+
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+async def _reset_schema(base_url: str) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(base_url.replace("postgres://", "postgresql://", 1))
+    try:
+        for (name,) in await conn.fetch(
+            "SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rgtest\\_%'"
+        ):
+            pid = name.split("_", 1)[1]
+            if pid.isdigit() and not _pid_alive(int(pid)):
+                await conn.execute(f'DROP SCHEMA IF EXISTS "{name}" CASCADE')
+        await conn.execute(f'DROP SCHEMA IF EXISTS "{_schema_name()}" CASCADE')
+        await conn.execute(f'CREATE SCHEMA "{_schema_name()}"')
+    finally:
+        await conn.close()
+
+
 async def prepare_database(backend: str, tmp_path: Path) -> str:
     """A clean database for one test: a new SQLite file, or a truncated PostgreSQL schema."""
     # Tortoise caches insert/delete SQL per (connection name, table), not per dialect; tests
@@ -74,18 +106,24 @@ async def prepare_database(backend: str, tmp_path: Path) -> str:
         await Tortoise.generate_schemas()
         await Tortoise.close_connections()
         return url
-    url = await require_postgres()
+    base = await require_postgres()
+    url = f"{base}{'&' if '?' in base else '?'}schema={_schema_name()}"
     await Tortoise.init(config=tortoise_config(url))
     conn = connections.get("default")
-    if not _PG_STATE.get("schema"):
-        await conn.execute_script("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        await Tortoise.generate_schemas()
-        _PG_STATE["schema"] = True
-    else:
-        tables = [m._meta.db_table for m in Tortoise.apps["models"].values()]  # type: ignore[index]
+    tables = [m._meta.db_table for m in Tortoise.apps["models"].values()]  # type: ignore[index]
+    try:
+        if not _PG_STATE.get("schema"):
+            raise LookupError("schema not created yet in this process")
         await conn.execute_script(
             "TRUNCATE " + ", ".join(f'"{t}"' for t in tables) + " RESTART IDENTITY CASCADE;"
         )
+    except Exception:  # first use, or a test dropped a table: build the schema afresh
+        await Tortoise.close_connections()
+        await _reset_schema(base)
+        EXECUTOR_CACHE.clear()
+        await Tortoise.init(config=tortoise_config(url))
+        await Tortoise.generate_schemas()
+        _PG_STATE["schema"] = True
     await Tortoise.close_connections()
     return url
 

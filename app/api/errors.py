@@ -5,10 +5,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 
-from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
-from strawberry.types.execution import ExecutionResult
 
 from app.errors import AppError
 
@@ -60,5 +58,6 @@ class ErrorShaping(SchemaExtension):
     def on_operation(self) -> Iterator[None]:
         yield
         result = self.execution_context.result
-        if isinstance(result, GraphQLExecutionResult | ExecutionResult) and result.errors:
+        # Pre-execution (parse, validation) results are their own class: match on `errors`.
+        if result is not None and getattr(result, "errors", None):
             result.errors = [shape_error(e) for e in result.errors]

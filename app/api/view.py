@@ -11,9 +11,12 @@ from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
+from strawberry.types import ExecutionResult
 
 from app.api.context import Context
+from app.api.errors import shape_error
 from app.auth import service as auth_service
 from app.auth.service import Auth
 from app.clock import Clock
@@ -113,6 +116,12 @@ class RotagraphGraphQL(GraphQL[Context, None]):
         from app.api.graphiql import graphiql_html
 
         return HTMLResponse(graphiql_html())
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        # Parse errors leave the schema before extensions see them: shape here as well.
+        if result.errors:
+            result.errors = [shape_error(e) for e in result.errors]
+        return await super().process_result(request, result)
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         auth: Auth | None = request.scope.get("state", {}).get("auth")
