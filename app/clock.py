@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from contextvars import ContextVar
 from typing import Protocol
 
 
@@ -31,3 +32,21 @@ class FixedClock:
 
     def advance(self, delta: timedelta) -> None:
         self._at += delta
+
+
+_SYSTEM = SystemClock()
+_current: ContextVar[Clock] = ContextVar("rotagraph_clock", default=_SYSTEM)
+
+
+def current() -> Clock:
+    """The clock of the running request or job (tests install a FixedClock)."""
+    return _current.get()
+
+
+def now() -> datetime:
+    return _current.get().now()
+
+
+def use(clock: Clock) -> None:
+    """Install ``clock`` for the current task and the tasks it starts."""
+    _current.set(clock)

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from contextvars import ContextVar
+from typing import Any, TypeVar
 
 from tortoise import Tortoise
 from tortoise.backends.base.client import BaseDBAsyncClient
@@ -19,6 +20,9 @@ MODEL_MODULES = [
     "app.schedules.models",
     "app.tiers.models",
     "app.layers.models",
+    "app.on_demand_shifts.models",
+    "app.shifts.models",
+    "app.substitutions.models",
 ]
 MIGRATIONS_MODULE = "app.migrations"
 
@@ -77,8 +81,70 @@ async def migrate(database_url: str) -> None:
     await Tortoise.close_connections()
 
 
+Hook = Callable[[], Awaitable[None]]
+T = TypeVar("T")
+
+
+class _Hooks:
+    def __init__(self) -> None:
+        self.before_commit: dict[str, Hook] = {}
+        self.after_commit: dict[str, Hook] = {}
+        self.state: dict[str, Any] = {}
+
+
+_hooks: ContextVar[_Hooks | None] = ContextVar("rotagraph_tx_hooks", default=None)
+
+
+def before_commit(key: str, hook: Hook) -> None:
+    """Run ``hook`` once, inside the current transaction, just before it commits.
+
+    Registering the same key again replaces nothing: the first hook for a key stays, so
+    callers keep their own state (e.g. a set of dirty ids) and register a flush once.
+    Outside a transaction the hook is dropped: there is nothing to attach it to.
+    """
+    hooks = _hooks.get()
+    if hooks is not None:
+        hooks.before_commit.setdefault(key, hook)
+
+
+def transaction_state(key: str, factory: Callable[[], T]) -> T | None:
+    """A value private to the current outermost transaction (None outside one)."""
+    hooks = _hooks.get()
+    if hooks is None:
+        return None
+    if key not in hooks.state:
+        hooks.state[key] = factory()
+    value: T = hooks.state[key]
+    return value
+
+
+def after_commit(key: str, hook: Hook) -> None:
+    """Run ``hook`` once after the current transaction committed (never after a rollback)."""
+    hooks = _hooks.get()
+    if hooks is not None:
+        hooks.after_commit.setdefault(key, hook)
+
+
 @asynccontextmanager
 async def transaction() -> AsyncIterator[BaseDBAsyncClient]:
-    """One database transaction. Mutations own it; services never commit on their own."""
-    async with in_transaction() as conn:
-        yield conn
+    """One database transaction. Mutations own it; services never commit on their own.
+
+    Nested calls join the outer transaction. Hooks registered while it runs fire before the
+    commit (still inside it, so their writes are atomic with the rest) and after it.
+    """
+    if _hooks.get() is not None:
+        async with in_transaction() as conn:
+            yield conn
+        return
+    hooks = _Hooks()
+    token = _hooks.set(hooks)
+    try:
+        async with in_transaction() as conn:
+            yield conn
+            while hooks.before_commit:
+                key = next(iter(hooks.before_commit))
+                await hooks.before_commit.pop(key)()
+    finally:
+        _hooks.reset(token)
+    for hook in hooks.after_commit.values():
+        await hook()

@@ -22,6 +22,7 @@ from app.auth.roles import Role
 from app.clock import FixedClock
 from app.db import is_postgres, tortoise_config
 from app.main import create_app
+from app.timelines.cache import CACHE as TIMELINE_CACHE
 from app.settings import Settings
 
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/test"
@@ -100,6 +101,8 @@ async def prepare_database(backend: str, tmp_path: Path) -> str:
     # Tortoise caches insert/delete SQL per (connection name, table), not per dialect; tests
     # switch dialects under the same connection name, so the cache must not carry over.
     EXECUTOR_CACHE.clear()
+    # Computed timelines are cached per process by (tier id, version): a new database reuses ids.
+    TIMELINE_CACHE.clear()
     if backend == "sqlite":
         url = f"sqlite://{tmp_path / 'test.sqlite3'}"
         await Tortoise.init(config=tortoise_config(url))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
+from functools import partial
 from typing import Any, TypeVar
 
 from strawberry.dataloader import DataLoader
@@ -12,7 +14,10 @@ from tortoise.models import Model
 from app.contacts import models as contact_models
 from app.groups import models as group_models
 from app.layers import models as layer_models
+from app.on_demand_shifts import models as on_demand_models
 from app.schedules import models as schedule_models
+from app.substitutions import models as substitution_models
+from app.substitutions import service as substitution_service
 from app.tiers import models as tier_models
 
 M = TypeVar("M", bound=Model)
@@ -42,6 +47,36 @@ def children(
     return DataLoader(load_fn=load)
 
 
+async def _on_demand_contacts(keys: list[int]) -> Sequence[list[int]]:
+    from app.on_demand_shifts import service
+
+    found = await service.contact_ids_of(keys)
+    return [found[k] for k in keys]
+
+
+async def _tier_shifts(org_id: int, keys: list[tuple[int, datetime, datetime]]) -> Sequence[list[Any]]:
+    from app import clock
+    from app.timelines import service
+
+    by_window: dict[tuple[datetime, datetime], set[int]] = defaultdict(set)
+    for tier_id, start, end in keys:
+        by_window[(start, end)].add(tier_id)
+    tiers = {
+        t.id: t
+        for t in await tier_models.Tier.filter(
+            organization_id=org_id, id__in={k[0] for k in keys}
+        )
+    }
+    found: dict[tuple[int, datetime, datetime], list[Any]] = {}
+    now = clock.now()
+    for (start, end), ids in by_window.items():
+        rows = [tiers[i] for i in sorted(ids) if i in tiers]
+        shifts = await service.tier_shifts(org_id=org_id, tiers=rows, start=start, end=end, now=now)
+        for tier_id, values in shifts.items():
+            found[(tier_id, start, end)] = values
+    return [found.get(k, []) for k in keys]
+
+
 class Loaders:
     """Fresh per request (and per subscription event), so nothing goes stale."""
 
@@ -58,3 +93,13 @@ class Loaders:
         self.participants_by_layer = children(
             layer_models.LayerParticipant, "layer_id", "position"
         )
+        self.on_demand_shift = by_id(on_demand_models.OnDemandShift, org_id)
+        self.on_demand_contacts: DataLoader[int, list[int]] = DataLoader(load_fn=_on_demand_contacts)
+        self.tier_shifts: DataLoader[tuple[int, datetime, datetime], list[Any]] = DataLoader(
+            load_fn=partial(_tier_shifts, org_id)
+        )
+        self.substitution = by_id(substitution_models.Substitution, org_id)
+        # (owner kind, owner id, criteria) -> a contact's or schedule's substitutions
+        self.substitutions_of: DataLoader[
+            substitution_service.OwnerKey, list[substitution_models.Substitution]
+        ] = DataLoader(load_fn=partial(substitution_service.load_owned, org_id=org_id))

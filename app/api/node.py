@@ -8,7 +8,9 @@ from app.contacts.types import ContactType
 from app.errors import NotFound
 from app.groups.types import GroupType
 from app.layers.types import LayerType
+from app.on_demand_shifts.types import OnDemandShiftType
 from app.schedules.types import ScheduleType
+from app.substitutions.types import SubstitutionType
 from app.tiers.types import TierType
 
 _TYPES = {
@@ -17,6 +19,8 @@ _TYPES = {
     "Schedule": ("schedule", ScheduleType),
     "Tier": ("tier", TierType),
     "Layer": ("layer", LayerType),
+    "Substitution": ("substitution", SubstitutionType),
+    "OnDemandShift": ("on_demand_shift", OnDemandShiftType),
 }
 
 

@@ -10,6 +10,7 @@ from typing import Any, Generic, TypeVar
 import strawberry
 from tortoise.queryset import QuerySet
 
+from app import ids
 from app.errors import BadUserInput, NotFound
 
 T = TypeVar("T")
@@ -17,8 +18,7 @@ M = TypeVar("M")
 
 
 def encode_id(type_name: str, pk: int) -> strawberry.ID:
-    raw = f"{type_name}:{pk}".encode()
-    return strawberry.ID(base64.urlsafe_b64encode(raw).decode().rstrip("="))
+    return strawberry.ID(ids.encode_id(type_name, pk))
 
 
 def split_id(value: str, *, field: str = "id") -> tuple[str, int]:

@@ -22,19 +22,41 @@ from app.contacts.resolvers import ContactMutation, ContactQuery
 from app.errors import AppError
 from app.groups.resolvers import GroupMutation, GroupQuery
 from app.layers.resolvers import LayerMutation, LayerQuery
+from app.on_demand_shifts.resolvers import OnDemandShiftMutation, OnDemandShiftQuery
 from app.schedules.resolvers import ScheduleMutation, ScheduleQuery
+from app.substitutions.resolvers import SubstitutionMutation, SubstitutionQuery
 from app.settings import Settings
 from app.tiers.resolvers import TierMutation, TierQuery
+from app.timelines.resolvers import TimelineMutation, TimelineQuery
 
 
 @strawberry.type(description="Reads. Every list is scoped to the caller's organization.")
-class Query(NodeQuery, AuthQuery, ContactQuery, GroupQuery, ScheduleQuery, TierQuery, LayerQuery):
+class Query(
+    NodeQuery,
+    AuthQuery,
+    ContactQuery,
+    GroupQuery,
+    ScheduleQuery,
+    TierQuery,
+    LayerQuery,
+    SubstitutionQuery,
+    OnDemandShiftQuery,
+    TimelineQuery,
+):
     pass
 
 
 @strawberry.type(description="Writes. Each runs in one transaction: on any error nothing is written.")
 class Mutation(
-    AuthMutation, ContactMutation, GroupMutation, ScheduleMutation, TierMutation, LayerMutation
+    AuthMutation,
+    ContactMutation,
+    GroupMutation,
+    ScheduleMutation,
+    TierMutation,
+    LayerMutation,
+    SubstitutionMutation,
+    OnDemandShiftMutation,
+    TimelineMutation,
 ):
     pass
 

@@ -19,6 +19,7 @@ from app.api.context import Context
 from app.api.errors import shape_error
 from app.auth import service as auth_service
 from app.auth.service import Auth
+from app import clock as clock_module
 from app.clock import Clock
 from app.errors import AppError, Unauthenticated
 from app.settings import Settings
@@ -125,6 +126,7 @@ class RotagraphGraphQL(GraphQL[Context, None]):
 
     async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
         auth: Auth | None = request.scope.get("state", {}).get("auth")
+        clock_module.use(self.clock)
         return Context(
             request=request, response=response, settings=self.settings, clock=self.clock, auth=auth
         )

@@ -1,11 +1,19 @@
 from __future__ import annotations
 
-from typing import Self
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
-from app.api.relay import Node, encode_id
+from app.api.context import Info
+from app.api.relay import Connection, Node, encode_id
 from app.contacts import models
+
+if TYPE_CHECKING:
+    from app.timelines.types import ShiftType
+    from app.substitutions.types import SubstitutionFilter, SubstitutionSort, SubstitutionType
+
+_SUBSTITUTIONS = strawberry.lazy("app.substitutions.types")
 
 
 @strawberry.type(name="Contact", description="A person who can be on call.")
@@ -15,6 +23,36 @@ class ContactType(Node):
     email: str | None
     phone: str | None
     timezone: str = strawberry.field(description="IANA zone of the person, e.g. Europe/London.")
+
+    @strawberry.field(
+        description="Substitutions of this contact (unavailable or replaced), 10 a page; "
+        "filter and sort as for `substitutions`."
+    )
+    async def substitutions(
+        self,
+        info: Info,
+        filter: Annotated[SubstitutionFilter, _SUBSTITUTIONS] | None = None,
+        sort: list[Annotated[SubstitutionSort, _SUBSTITUTIONS]] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Annotated[SubstitutionType, _SUBSTITUTIONS]]:
+        from app.substitutions.resolvers import owned_substitutions
+
+        return await owned_substitutions(info, "contact", self.pk, filter, sort, first, after)
+
+    @strawberry.field(
+        description="This person's shifts on every tier of every schedule over [from, to), "
+        "by start: their own on-call calendar."
+    )
+    async def shifts(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+    ) -> list[Annotated[ShiftType, strawberry.lazy("app.timelines.types")]]:
+        from app.timelines.resolvers import contact_shifts
+
+        return await contact_shifts(self, info, from_, to)
 
     @classmethod
     def from_model(cls, m: models.Contact) -> Self:

@@ -5,11 +5,15 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from app.api.context import Info
-from app.api.relay import Node, encode_id
+from app.api.relay import Connection, Node, encode_id
 from app.schedules import models
 
 if TYPE_CHECKING:
+    from app.timelines.types import Handoff, OnCallNow
+    from app.substitutions.types import SubstitutionFilter, SubstitutionSort, SubstitutionType
     from app.tiers.types import TierType
+
+_SUBSTITUTIONS = strawberry.lazy("app.substitutions.types")
 
 
 @strawberry.type(name="Schedule", description="An on-call schedule: tiers of escalation, each with layers.")
@@ -31,6 +35,40 @@ class ScheduleType(Node):
         from app.tiers.types import TierType
 
         return [TierType.from_model(t) for t in await info.context.loaders.tiers_by_schedule.load(self.pk)]
+
+    @strawberry.field(
+        description="Substitutions reaching this schedule: its own and the org-wide ones, "
+        "10 a page; filter and sort as for `substitutions`."
+    )
+    async def substitutions(
+        self,
+        info: Info,
+        filter: Annotated[SubstitutionFilter, _SUBSTITUTIONS] | None = None,
+        sort: list[Annotated[SubstitutionSort, _SUBSTITUTIONS]] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Annotated[SubstitutionType, _SUBSTITUTIONS]]:
+        from app.substitutions.resolvers import owned_substitutions
+
+        return await owned_substitutions(info, "schedule", self.pk, filter, sort, first, after)
+
+    @strawberry.field(description="Per tier, who is on call now, since and until when.")
+    async def on_call_now(
+        self, info: Info
+    ) -> list[Annotated[OnCallNow, strawberry.lazy("app.timelines.types")]]:
+        from app.timelines.resolvers import schedule_on_call_now
+
+        return await schedule_on_call_now(self, info)
+
+    @strawberry.field(
+        description="The next `count` moments (1..100), across tiers, when who is on call changes."
+    )
+    async def next_handoffs(
+        self, info: Info, count: int = 5
+    ) -> list[Annotated[Handoff, strawberry.lazy("app.timelines.types")]]:
+        from app.timelines.resolvers import schedule_next_handoffs
+
+        return await schedule_next_handoffs(self, info, count)
 
     @classmethod
     def from_model(cls, m: models.Schedule) -> Self:

@@ -17,6 +17,9 @@ class Tier(Model):
     number = fields.IntField()
     name = fields.CharField(max_length=200, default="")
     data_version = fields.IntField(default=1)
+    confirmed_version = fields.IntField(null=True)
+    confirmed_since = fields.DatetimeField(null=True)
+    confirmed_until = fields.DatetimeField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

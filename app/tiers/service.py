@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from tortoise.expressions import F
 
-
 from app.errors import Collector, NotFound
+from app.shifts import refresh
 from app.schedules import service as schedule_service
 from app.tiers import models
 
@@ -27,15 +27,18 @@ async def get_tier_by_number(*, org_id: int, schedule_id: int, number: int) -> m
 
 
 async def bump_version(*, tier_ids: set[int]) -> None:
-    """Mark the tiers' inputs as changed: computed timelines keyed by version go stale."""
+    """Mark the tiers' inputs as changed: computed timelines keyed by version go stale, and
+    confirmed assignments are recomputed before the write commits."""
     if tier_ids:
         await models.Tier.filter(id__in=tier_ids).update(data_version=F("data_version") + 1)
+        refresh.tiers_changed(tier_ids)
 
 
 async def _shift_numbers(schedule_id: int, from_number: int, delta: int) -> None:
     # Two steps through negative numbers keep (schedule, number) unique at every moment.
+    # (Tortoise cannot negate a combined expression, hence `-delta - number`.)
     await models.Tier.filter(schedule_id=schedule_id, number__gte=from_number).update(
-        number=-(F("number") + delta)
+        number=-delta - F("number")
     )
     await models.Tier.filter(schedule_id=schedule_id, number__lt=0).update(number=-F("number"))
 
@@ -46,7 +49,7 @@ async def create_tier(
     """Add a tier; with a number inside 1..n the tiers from there move one down."""
     await schedule_service.get_schedule(org_id=org_id, schedule_id=schedule_id)
     count = await models.Tier.filter(schedule_id=schedule_id).count()
-    errors = Collector("input.")
+    errors = Collector()  # createTier and updateTier take arguments, not an input
     if number is not None and not 1 <= number <= count + 1:
         errors.add("number", f"must be between 1 and {count + 1}")
     if len(name) > 200:
@@ -62,7 +65,7 @@ async def create_tier(
 
 async def update_tier(*, org_id: int, tier_id: int, name: str) -> models.Tier:
     tier = await get_tier(org_id=org_id, tier_id=tier_id)
-    errors = Collector("input.")
+    errors = Collector()
     if len(name) > 200:
         errors.add("name", "must be at most 200 characters")
     errors.raise_if_any()

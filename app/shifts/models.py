@@ -1,0 +1,34 @@
+from tortoise import fields
+from tortoise.models import Model
+
+
+class Shift(Model):
+    """A confirmed piece of a tier's timeline.
+
+    Rows from now to the horizon are kept equal to the computed timeline; rows that ended
+    are history and never rewritten. ``assignees`` are contact ids, primary first; a contact
+    deleted later simply drops out when the row is read.
+    """
+
+    id = fields.IntField(primary_key=True)
+    organization: fields.ForeignKeyRelation["Organization"] = fields.ForeignKeyField(  # noqa: F821
+        "models.Organization", related_name="shifts", on_delete=fields.CASCADE
+    )
+    organization_id: int
+    tier: fields.ForeignKeyRelation["Tier"] = fields.ForeignKeyField(  # noqa: F821
+        "models.Tier", related_name="shifts", on_delete=fields.CASCADE
+    )
+    tier_id: int
+    start = fields.DatetimeField()
+    end = fields.DatetimeField()
+    assignees = fields.JSONField(default=list)
+    positions = fields.JSONField(default=list)
+    origin = fields.CharField(max_length=12)
+    layer_id = fields.IntField(null=True)
+    on_demand_id = fields.IntField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+    updated_at = fields.DatetimeField(auto_now=True)
+
+    class Meta:
+        table = "shift"
+        indexes = (("tier", "end"), ("tier", "start"))
