@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
 from contextvars import ContextVar
+from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
 

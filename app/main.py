@@ -16,7 +16,10 @@ from app.api.schema import build_schema
 from app.api.view import RotagraphGraphQL
 from app.clock import Clock, SystemClock
 from app.db import tortoise_config
+from app.jobs.confirm import confirm_stale_tiers
+from app.jobs.runner import Job, JobRunner
 from app.settings import Settings
+from app.timelines.cache import CACHE as TIMELINE_CACHE
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -31,15 +34,26 @@ async def root(request: Request) -> RedirectResponse:
     return RedirectResponse("/graphql")
 
 
+def background_jobs(settings: Settings) -> list[Job]:
+    return [Job("confirm", settings.confirm_interval_seconds, confirm_stale_tiers)]
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
+    TIMELINE_CACHE.max_entries = settings.timeline_cache_entries
     graphql = RotagraphGraphQL(build_schema(settings), settings=settings, clock=clock)
 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
-            yield
+            runner = JobRunner(background_jobs(settings), clock=clock)
+            if settings.run_jobs:
+                runner.start()
+            try:
+                yield
+            finally:
+                await runner.stop()
 
     from app.api.graphiql import graphiql_static_app
 

@@ -39,6 +39,8 @@ class Settings:
     graphiql: bool = True
     allowed_origins: tuple[str, ...] = field(default_factory=tuple)
     run_jobs: bool = True
+    confirm_interval_seconds: float = 60.0
+    timeline_cache_entries: int = 1024
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -57,5 +59,7 @@ class Settings:
             graphiql=_bool("GRAPHIQL", True),
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             run_jobs=_bool("RUN_JOBS", True),
+            confirm_interval_seconds=float(os.environ.get("CONFIRM_INTERVAL_SECONDS") or 60),
+            timeline_cache_entries=_int("TIMELINE_CACHE_ENTRIES", 1024),
         )
         return replace(settings, **overrides) if overrides else settings

@@ -22,8 +22,8 @@ from app.auth.roles import Role
 from app.clock import FixedClock
 from app.db import is_postgres, tortoise_config
 from app.main import create_app
-from app.timelines.cache import CACHE as TIMELINE_CACHE
 from app.settings import Settings
+from app.timelines.cache import CACHE as TIMELINE_CACHE
 
 DEFAULT_PG_URL = "postgres://postgres@127.0.0.1:5432/test"
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -140,7 +140,11 @@ def count_sql() -> Iterator[list[str]]:
         def emit(self, record: logging.LogRecord) -> None:
             message = record.getMessage()
             if message.lstrip().split(" ", 1)[0].upper() in {
-                "SELECT", "INSERT", "UPDATE", "DELETE", "WITH",
+                "SELECT",
+                "INSERT",
+                "UPDATE",
+                "DELETE",
+                "WITH",
             }:
                 statements.append(message)
 
@@ -171,7 +175,9 @@ class Api:
     tokens: dict[str, str] = field(default_factory=dict)
     org_id: int = 0
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None) -> dict[str, Any]:
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
         headers = {}
         secret = self.tokens.get("ADMIN") if token is None else token
         if secret:
@@ -182,14 +188,18 @@ class Api:
         body: dict[str, Any] = response.json()
         return body
 
-    async def ok(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None) -> dict[str, Any]:
+    async def ok(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
         body = await self.post(query, variables, token=token)
         if body.get("errors"):
             raise GraphQLError(body["errors"])
         data: dict[str, Any] = body["data"]
         return data
 
-    async def error(self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None) -> dict[str, Any]:
+    async def error(
+        self, query: str, variables: dict[str, Any] | None = None, *, token: str | None = None
+    ) -> dict[str, Any]:
         body = await self.post(query, variables, token=token)
         assert body.get("errors"), f"expected an error, got {body}"
         first: dict[str, Any] = body["errors"][0]
@@ -199,7 +209,7 @@ class Api:
 @asynccontextmanager
 async def running_app(url: str, backend: str, **overrides: Any) -> AsyncIterator[Api]:
     clock = FixedClock(NOW)
-    settings = Settings(database_url=url, run_jobs=False, **overrides)
+    settings = Settings(**{"database_url": url, "run_jobs": False, **overrides})
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)
@@ -208,7 +218,9 @@ async def running_app(url: str, backend: str, **overrides: Any) -> AsyncIterator
             org = await auth_service.create_organization(name="Acme")
             api.org_id = org.id
             for role in Role:
-                _, secret = await auth_service.create_token(org_id=org.id, name=role.value.lower(), role=role)
+                _, secret = await auth_service.create_token(
+                    org_id=org.id, name=role.value.lower(), role=role
+                )
                 api.tokens[role.value] = secret
             yield api
 

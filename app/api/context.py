@@ -42,7 +42,9 @@ class Context:
         if self.auth is None:
             raise Unauthenticated("an Authorization: Bearer <token> is required")
         if not self.auth.role.allows(role):
-            raise Forbidden(f"this needs the {role.value} role; the token has {self.auth.role.value}")
+            raise Forbidden(
+                f"this needs the {role.value} role; the token has {self.auth.role.value}"
+            )
         return self.auth
 
     def fresh(self) -> Context:

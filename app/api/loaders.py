@@ -54,7 +54,9 @@ async def _on_demand_contacts(keys: list[int]) -> Sequence[list[int]]:
     return [found[k] for k in keys]
 
 
-async def _tier_shifts(org_id: int, keys: list[tuple[int, datetime, datetime]]) -> Sequence[list[Any]]:
+async def _tier_shifts(
+    org_id: int, keys: list[tuple[int, datetime, datetime]]
+) -> Sequence[list[Any]]:
     from app import clock
     from app.timelines import service
 
@@ -63,9 +65,7 @@ async def _tier_shifts(org_id: int, keys: list[tuple[int, datetime, datetime]]) 
         by_window[(start, end)].add(tier_id)
     tiers = {
         t.id: t
-        for t in await tier_models.Tier.filter(
-            organization_id=org_id, id__in={k[0] for k in keys}
-        )
+        for t in await tier_models.Tier.filter(organization_id=org_id, id__in={k[0] for k in keys})
     }
     found: dict[tuple[int, datetime, datetime], list[Any]] = {}
     now = clock.now()
@@ -90,11 +90,11 @@ class Loaders:
         self.group_members = children(group_models.GroupMember, "group_id", "position")
         self.tiers_by_schedule = children(tier_models.Tier, "schedule_id", "number", org_id)
         self.layers_by_tier = children(layer_models.Layer, "tier_id", "index", org_id)
-        self.participants_by_layer = children(
-            layer_models.LayerParticipant, "layer_id", "position"
-        )
+        self.participants_by_layer = children(layer_models.LayerParticipant, "layer_id", "position")
         self.on_demand_shift = by_id(on_demand_models.OnDemandShift, org_id)
-        self.on_demand_contacts: DataLoader[int, list[int]] = DataLoader(load_fn=_on_demand_contacts)
+        self.on_demand_contacts: DataLoader[int, list[int]] = DataLoader(
+            load_fn=_on_demand_contacts
+        )
         self.tier_shifts: DataLoader[tuple[int, datetime, datetime], list[Any]] = DataLoader(
             load_fn=partial(_tier_shifts, org_id)
         )

@@ -26,7 +26,9 @@ _TYPES = {
 
 @strawberry.type
 class NodeQuery:
-    @strawberry.field(description="Any object by its global id; another organization's is NOT_FOUND.")
+    @strawberry.field(
+        description="Any object by its global id; another organization's is NOT_FOUND."
+    )
     async def node(self, info: Info, id: strawberry.ID) -> Node:
         viewer(info)
         type_name, pk = split_id(id)

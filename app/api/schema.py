@@ -24,8 +24,8 @@ from app.groups.resolvers import GroupMutation, GroupQuery
 from app.layers.resolvers import LayerMutation, LayerQuery
 from app.on_demand_shifts.resolvers import OnDemandShiftMutation, OnDemandShiftQuery
 from app.schedules.resolvers import ScheduleMutation, ScheduleQuery
-from app.substitutions.resolvers import SubstitutionMutation, SubstitutionQuery
 from app.settings import Settings
+from app.substitutions.resolvers import SubstitutionMutation, SubstitutionQuery
 from app.tiers.resolvers import TierMutation, TierQuery
 from app.timelines.resolvers import TimelineMutation, TimelineQuery
 
@@ -46,7 +46,9 @@ class Query(
     pass
 
 
-@strawberry.type(description="Writes. Each runs in one transaction: on any error nothing is written.")
+@strawberry.type(
+    description="Writes. Each runs in one transaction: on any error nothing is written."
+)
 class Mutation(
     AuthMutation,
     ContactMutation,

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-
 from typing import Any
 
 from starlette.requests import Request
@@ -15,11 +14,11 @@ from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
+from app import clock as clock_module
 from app.api.context import Context
 from app.api.errors import shape_error
 from app.auth import service as auth_service
 from app.auth.service import Auth
-from app import clock as clock_module
 from app.clock import Clock
 from app.errors import AppError, Unauthenticated
 from app.settings import Settings
@@ -93,7 +92,9 @@ class RotagraphGraphQL(GraphQL[Context, None]):
             return
         scope.setdefault("state", {})["auth"] = auth
         try:
-            await super().__call__(scope, _capped_receive(receive, self.settings.max_body_bytes), send)
+            await super().__call__(
+                scope, _capped_receive(receive, self.settings.max_body_bytes), send
+            )
         except BodyTooLarge:
             await self._too_large()(scope, receive, send)
 
@@ -118,13 +119,17 @@ class RotagraphGraphQL(GraphQL[Context, None]):
 
         return HTMLResponse(graphiql_html())
 
-    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+    async def process_result(
+        self, request: Request, result: ExecutionResult
+    ) -> GraphQLHTTPResponse:
         # Parse errors leave the schema before extensions see them: shape here as well.
         if result.errors:
             result.errors = [shape_error(e) for e in result.errors]
         return await super().process_result(request, result)
 
-    async def get_context(self, request: Request | WebSocket, response: Response | WebSocket) -> Context:
+    async def get_context(
+        self, request: Request | WebSocket, response: Response | WebSocket
+    ) -> Context:
         auth: Auth | None = request.scope.get("state", {}).get("auth")
         clock_module.use(self.clock)
         return Context(
@@ -143,7 +148,7 @@ class RotagraphGraphQL(GraphQL[Context, None]):
                 authorization=value if isinstance(value, str) else None, now=self.clock.now()
             )
         except Unauthenticated as exc:
-            raise ConnectionRejectionError({"message": exc.message, "extensions": exc.extensions}) from None
+            raise ConnectionRejectionError(
+                {"message": exc.message, "extensions": exc.extensions}
+            ) from None
         return None
-
-

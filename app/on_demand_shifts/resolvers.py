@@ -40,13 +40,18 @@ class OnDemandShiftQuery:
             end=f.to,
         )
         return await paginate(
-            query, OnDemandShiftType.from_model, first=first, after=after,
+            query,
+            OnDemandShiftType.from_model,
+            first=first,
+            after=after,
             cap=info.context.settings.page_size_cap,
         )
 
     @strawberry.field
     async def on_demand_shift(self, info: Info, id: strawberry.ID) -> OnDemandShiftType:
-        shift = await service.get_shift(org_id=viewer(info), shift_id=decode_id(id, "OnDemandShift"))
+        shift = await service.get_shift(
+            org_id=viewer(info), shift_id=decode_id(id, "OnDemandShift")
+        )
         return OnDemandShiftType.from_model(shift)
 
 

@@ -9,8 +9,8 @@ from datetime import datetime, timedelta
 from tortoise.queryset import QuerySet
 
 from app.contacts import service as contact_service
-from app.ids import encode_id
 from app.errors import Collector, Conflict, NotFound
+from app.ids import encode_id
 from app.on_demand_shifts import models
 from app.tiers import models as tier_models
 from app.tiers import service as tier_service
@@ -87,7 +87,11 @@ async def _make_room(
         return
     if not sure:
         listed = [
-            {"id": encode_id("OnDemandShift", o.id), "start": o.start.isoformat(), "end": o.end.isoformat()}
+            {
+                "id": encode_id("OnDemandShift", o.id),
+                "start": o.start.isoformat(),
+                "end": o.end.isoformat(),
+            }
             for o in overlapping
         ]
         raise Conflict(
@@ -102,9 +106,11 @@ async def _make_room(
             tail_end = other.end
             other.end = spec.start
             await other.save(update_fields=["end", "updated_at"])
-            contacts = await models.OnDemandShiftContact.filter(shift_id=other.id).order_by(
-                "position"
-            ).values_list("contact_id", flat=True)
+            contacts = (
+                await models.OnDemandShiftContact.filter(shift_id=other.id)
+                .order_by("position")
+                .values_list("contact_id", flat=True)
+            )
             tail = await models.OnDemandShift.create(
                 organization_id=other.organization_id, tier_id=tier.id, start=spec.end, end=tail_end
             )

@@ -53,7 +53,11 @@ class OnDemandShiftType(Node):
     @classmethod
     def from_model(cls, m: models.OnDemandShift) -> Self:
         return cls(
-            id=encode_id("OnDemandShift", m.id), pk=m.id, tier_pk=m.tier_id, start=m.start, end=m.end
+            id=encode_id("OnDemandShift", m.id),
+            pk=m.id,
+            tier_pk=m.tier_id,
+            start=m.start,
+            end=m.end,
         )
 
 
@@ -62,7 +66,9 @@ class CreateOnDemandShiftInput:
     tier_id: strawberry.ID
     start: datetime
     end: datetime
-    contact_ids: list[strawberry.ID] = strawberry.field(description="In order: the first is the primary.")
+    contact_ids: list[strawberry.ID] = strawberry.field(
+        description="In order: the first is the primary."
+    )
     sure: bool = strawberry.field(
         default=False,
         description="false: refuse (CONFLICT) when it overlaps the tier's other on-demand "
@@ -83,5 +89,7 @@ class OnDemandShiftFilter:
     tier_ids: list[strawberry.ID] | None = None
     schedule_ids: list[strawberry.ID] | None = None
     contact_ids: list[strawberry.ID] | None = None
-    from_: datetime | None = strawberry.field(default=None, name="from", description="Ending after this.")
+    from_: datetime | None = strawberry.field(
+        default=None, name="from", description="Ending after this."
+    )
     to: datetime | None = strawberry.field(default=None, description="Starting before this.")

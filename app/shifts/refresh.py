@@ -31,4 +31,3 @@ async def _flush() -> None:
     dirty.clear()
     if confirmed:
         await service.confirm(org_id=None, tier_ids=confirmed, now=clock.now())
-

@@ -208,7 +208,8 @@ async def stale_tier_ids(*, now: datetime) -> list[int]:
         "id", "schedule_id", "data_version", "confirmed_version", "confirmed_until"
     )
     schedules = {
-        s.id: s for s in await schedule_models.Schedule.filter(id__in={t.schedule_id for t in tiers})
+        s.id: s
+        for s in await schedule_models.Schedule.filter(id__in={t.schedule_id for t in tiers})
     }
     stale = []
     for tier in tiers:

@@ -55,9 +55,7 @@ def expand_participants(
     return tuple(out)
 
 
-def layer_input(
-    row: layer_models.Layer, participants: tuple[Participant, ...]
-) -> LayerInput:
+def layer_input(row: layer_models.Layer, participants: tuple[Participant, ...]) -> LayerInput:
     recurrence = None
     if row.recurrence_type and row.recurrence_from is not None:
         recurrence = Recurrence(
@@ -108,7 +106,9 @@ async def layers_for(tier_ids: Iterable[int]) -> dict[int, tuple[LayerInput, ...
 
 async def on_demand_for(tier_ids: Iterable[int]) -> dict[int, tuple[OnDemandShiftInput, ...]]:
     ids = set(tier_ids)
-    rows = await on_demand_models.OnDemandShift.filter(tier_id__in=ids).order_by("tier_id", "start", "id")
+    rows = await on_demand_models.OnDemandShift.filter(tier_id__in=ids).order_by(
+        "tier_id", "start", "id"
+    )
     contacts: dict[int, list[int]] = defaultdict(list)
     if rows:
         for shift_id, contact_id in (
@@ -150,7 +150,9 @@ async def load_tier_inputs(
     layers = await layers_for(tier_ids)
     on_demand = await on_demand_for(tier_ids)
     subs = await substitutions_for(org_id, {t.schedule_id for t in tiers})
-    contact_ids = {p.contact_id for ls in layers.values() for layer in ls for p in layer.participants}
+    contact_ids = {
+        p.contact_id for ls in layers.values() for layer in ls for p in layer.participants
+    }
     busy = await busy_blocks_for(org_id, contact_ids)
     return {
         t.id: TierInput(
@@ -174,7 +176,10 @@ async def layers_from_specs(specs: Sequence[Any]) -> tuple[LayerInput, ...]:
     for i, spec in enumerate(specs):
         rec = spec.recurrence
         participants = expand_participants(
-            [(p.contact_id, p.group_id, list(p.weekdays) if p.weekdays is not None else None) for p in spec.participants],
+            [
+                (p.contact_id, p.group_id, list(p.weekdays) if p.weekdays is not None else None)
+                for p in spec.participants
+            ],
             members,
         )
         out.append(

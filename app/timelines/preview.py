@@ -8,8 +8,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
-from app.engine import OnDemandShiftInput, Shift, Timeline, compute_timeline
 from app.contacts import service as contact_service
+from app.engine import OnDemandShiftInput, Shift, Timeline, compute_timeline
 from app.errors import BadUserInput, Collector
 from app.layers import service as layer_service
 from app.tiers import models as tier_models
@@ -100,7 +100,9 @@ async def preview(
                 for i, (a, b, ids) in enumerate(on_demand)
             ),
         )
-    saved = (await timeline_service.compute(org_id=org_id, tiers=[tier], start=start, end=end))[tier.id]
+    saved = (await timeline_service.compute(org_id=org_id, tiers=[tier], start=start, end=end))[
+        tier.id
+    ]
     try:
         draft = compute_timeline(draft_input, start, end)
     except ValueError as exc:

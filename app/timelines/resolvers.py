@@ -10,6 +10,7 @@ import strawberry
 from app import clock
 from app.api.context import Info, editor, viewer
 from app.api.relay import decode_id, decode_ids
+from app.contacts.types import ContactType
 from app.db import transaction
 from app.layers.resolvers import to_spec
 from app.layers.types import LayerInput
@@ -18,7 +19,6 @@ from app.tiers import models as tier_models
 from app.tiers import service as tier_service
 from app.timelines import preview as preview_service
 from app.timelines import service
-from app.contacts.types import ContactType
 from app.timelines.types import (
     Handoff,
     OnCallNow,
@@ -30,8 +30,13 @@ from app.timelines.types import (
 if TYPE_CHECKING:
     from app.tiers.types import TierType
 
-From = Annotated[datetime, strawberry.argument(name="from", description="Window start (inclusive).")]
-To = Annotated[datetime, strawberry.argument(description="Window end (exclusive); at most 366 days after from.")]
+From = Annotated[
+    datetime, strawberry.argument(name="from", description="Window start (inclusive).")
+]
+To = Annotated[
+    datetime,
+    strawberry.argument(description="Window end (exclusive); at most 366 days after from."),
+]
 
 
 def _window(info: Info, start: datetime, end: datetime) -> None:
@@ -52,7 +57,9 @@ async def tier_timeline(root: Any, info: Info, from_: From, to: To) -> TierTimel
     _window(info, from_, to)
     tier = await info.context.loaders.tier.load(root.pk)
     assert tier is not None
-    timeline = (await service.compute(org_id=info.context.org_id, tiers=[tier], start=from_, end=to))[tier.id]
+    timeline = (
+        await service.compute(org_id=info.context.org_id, tiers=[tier], start=from_, end=to)
+    )[tier.id]
     return TierTimelineType.from_timeline(tier.id, timeline)
 
 
@@ -73,8 +80,12 @@ async def schedule_next_handoffs(root: Any, info: Info, count: int = 5) -> list[
 
         raise BadUserInput("must be between 1 and 100", field="count")
     tiers = await info.context.loaders.tiers_by_schedule.load(root.pk)
-    found = await service.next_handoffs(org_id=info.context.org_id, tiers=tiers, now=clock.now(), count=count)
-    return [Handoff(at=h.at, tier_pk=h.tier_id, before_ids=h.before, after_ids=h.after) for h in found]
+    found = await service.next_handoffs(
+        org_id=info.context.org_id, tiers=tiers, now=clock.now(), count=count
+    )
+    return [
+        Handoff(at=h.at, tier_pk=h.tier_id, before_ids=h.before, after_ids=h.after) for h in found
+    ]
 
 
 async def contact_shifts(root: Any, info: Info, from_: From, to: To) -> list[ShiftType]:
@@ -124,7 +135,9 @@ class TimelineDiffPiece:
         return await contacts_of(info, self.after_ids)
 
 
-@strawberry.type(description="A draft computed without saving, and its difference from the saved tier.")
+@strawberry.type(
+    description="A draft computed without saving, and its difference from the saved tier."
+)
 class TierPreview:
     timeline: TierTimelineType
     diff: list[TimelineDiffPiece]
@@ -156,7 +169,9 @@ class TimelineQuery:
     ) -> TierPreview:
         org_id = viewer(info)
         _window(info, from_, to)
-        tier = await tier_service.get_tier(org_id=org_id, tier_id=decode_id(tier_id, "Tier", field="tierId"))
+        tier = await tier_service.get_tier(
+            org_id=org_id, tier_id=decode_id(tier_id, "Tier", field="tierId")
+        )
         specs = None
         if draft.layers is not None:
             specs = [to_spec(layer, f"draft.layers.{i}") for i, layer in enumerate(draft.layers)]
@@ -166,7 +181,11 @@ class TimelineQuery:
                 (
                     s.start,
                     s.end,
-                    tuple(decode_ids(s.contact_ids, "Contact", field=f"draft.onDemandShifts.{i}.contactIds")),
+                    tuple(
+                        decode_ids(
+                            s.contact_ids, "Contact", field=f"draft.onDemandShifts.{i}.contactIds"
+                        )
+                    ),
                 )
                 for i, s in enumerate(draft.on_demand_shifts)
             ]
@@ -177,7 +196,11 @@ class TimelineQuery:
             timeline=TierTimelineType.from_timeline(tier.id, timeline),
             diff=[
                 TimelineDiffPiece(
-                    start=p.start, end=p.end, change=p.change.value, before_ids=p.before, after_ids=p.after
+                    start=p.start,
+                    end=p.end,
+                    change=p.change.value,
+                    before_ids=p.before,
+                    after_ids=p.after,
                 )
                 for p in pieces
             ],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -158,7 +159,9 @@ def day_floor(instant: datetime) -> datetime:
     return instant.replace(hour=0, minute=0, second=0, microsecond=0)
 
 
-def _runs(shifts: Sequence[Shift], start: datetime, end: datetime) -> list[tuple[datetime, datetime, tuple[int, ...]]]:
+def _runs(
+    shifts: Sequence[Shift], start: datetime, end: datetime
+) -> list[tuple[datetime, datetime, tuple[int, ...]]]:
     """The window as consecutive runs of equal assignees (gaps are runs with nobody)."""
     runs: list[tuple[datetime, datetime, tuple[int, ...]]] = []
     cursor = start
@@ -233,7 +236,7 @@ async def next_handoffs(
     found: list[HandoffAt] = []
     for tier in tiers:
         runs = _runs(shifts[tier.id], start, end)
-        for before, after in zip(runs, runs[1:], strict=False):
+        for before, after in itertools.pairwise(runs):
             if after[0] > now:
                 found.append(HandoffAt(tier.id, after[0], before[2], after[2]))
     found.sort(key=lambda h: (h.at, h.tier_id))

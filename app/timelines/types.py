@@ -184,7 +184,9 @@ class UnderstaffedPiece:
 
     @classmethod
     def from_piece(cls, u: Understaffed) -> Self:
-        return cls(start=u.start, end=u.end, filled=u.filled, required=u.required, layer_pk=u.layer_id)
+        return cls(
+            start=u.start, end=u.end, filled=u.filled, required=u.required, layer_pk=u.layer_id
+        )
 
 
 @strawberry.type(

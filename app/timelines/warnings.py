@@ -18,9 +18,7 @@ async def on_demand_warnings(*, org_id: int, shift_id: int, tier_id: int) -> lis
     contact_ids = (await on_demand_service.contact_ids_of([shift.id]))[shift.id]
     subs = (await inputs.substitutions_for(org_id, {tier.schedule_id})).get(tier.schedule_id, ())
     busy = await inputs.busy_blocks_for(org_id, set(contact_ids))
-    names = dict(
-        await contact_models.Contact.filter(id__in=contact_ids).values_list("id", "name")
-    )
+    names = dict(await contact_models.Contact.filter(id__in=contact_ids).values_list("id", "name"))
     out = []
     for pk in contact_ids:
         for interval in contact_unavailability(pk, subs, busy, shift.start, shift.end):

@@ -52,9 +52,23 @@ async def server(backend: str, tmp_path: Path) -> AsyncIterator[Server]:
     env = {**os.environ, "DATABASE_URL": url, "RUN_JOBS": "false"}
     log = (tmp_path / "server.log").open("wb")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", "app.main:create_app", "--factory",
-         "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -70,7 +84,9 @@ async def server(backend: str, tmp_path: Path) -> AsyncIterator[Server]:
                 await asyncio.sleep(0.1)
             else:
                 raise RuntimeError("server did not start")
-        yield Server(base=base, ws=f"ws://127.0.0.1:{port}/graphql", token=admin, viewer_token=viewer)
+        yield Server(
+            base=base, ws=f"ws://127.0.0.1:{port}/graphql", token=admin, viewer_token=viewer
+        )
     finally:
         proc.terminate()
         proc.wait(10)
@@ -80,11 +96,20 @@ async def server(backend: str, tmp_path: Path) -> AsyncIterator[Server]:
 async def test_http_round_trip_on_a_real_server(server: Server) -> None:
     headers = {"Authorization": f"Bearer {server.token}"}
     async with httpx.AsyncClient(base_url=server.base, headers=headers) as client:
-        created = (await client.post("/graphql", json={
-            "query": 'mutation { createContact(input: {name: "Grace", timezone: "America/New_York"}) { id timezone } }'
-        })).json()
+        created = (
+            await client.post(
+                "/graphql",
+                json={
+                    "query": 'mutation { createContact(input: {name: "Grace", timezone: "America/New_York"}) { id timezone } }'
+                },
+            )
+        ).json()
         assert created["data"]["createContact"]["timezone"] == "America/New_York"
-        listed = (await client.post("/graphql", json={"query": "{ contacts { totalCount nodes { name } } }"})).json()
+        listed = (
+            await client.post(
+                "/graphql", json={"query": "{ contacts { totalCount nodes { name } } }"}
+            )
+        ).json()
         assert listed["data"]["contacts"] == {"totalCount": 1, "nodes": [{"name": "Grace"}]}
         health = await client.get("/healthz")
         assert health.json()["database"] == "ok"
@@ -96,16 +121,29 @@ async def test_http_round_trip_on_a_real_server(server: Server) -> None:
 
 async def test_graphql_transport_ws_authenticates_in_connection_init(server: Server) -> None:
     async with websockets.connect(server.ws, subprotocols=["graphql-transport-ws"]) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {server.viewer_token}"}}))
+        await ws.send(
+            json.dumps(
+                {
+                    "type": "connection_init",
+                    "payload": {"Authorization": f"Bearer {server.viewer_token}"},
+                }
+            )
+        )
         assert json.loads(await ws.recv())["type"] == "connection_ack"
-        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "{ viewer { role } }"}}))
+        await ws.send(
+            json.dumps(
+                {"id": "1", "type": "subscribe", "payload": {"query": "{ viewer { role } }"}}
+            )
+        )
         message = json.loads(await ws.recv())
         assert message["type"] == "next"
         assert message["payload"]["data"] == {"viewer": {"role": "VIEWER"}}
         assert json.loads(await ws.recv())["type"] == "complete"
 
     async with websockets.connect(server.ws, subprotocols=["graphql-transport-ws"]) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer nope"}}))
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": "Bearer nope"}})
+        )
         with pytest.raises(websockets.ConnectionClosed) as closed:
             await ws.recv()
         assert closed.value.rcvd is not None and closed.value.rcvd.code == 4403
@@ -113,7 +151,11 @@ async def test_graphql_transport_ws_authenticates_in_connection_init(server: Ser
 
 async def test_graphql_ws_authenticates_in_connection_init(server: Server) -> None:
     async with websockets.connect(server.ws, subprotocols=["graphql-ws"]) as ws:
-        await ws.send(json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {server.token}"}}))
+        await ws.send(
+            json.dumps(
+                {"type": "connection_init", "payload": {"Authorization": f"Bearer {server.token}"}}
+            )
+        )
         assert json.loads(await ws.recv())["type"] == "connection_ack"
         # The legacy protocol carries subscriptions only; they arrive with the destinations work.
 

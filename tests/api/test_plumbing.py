@@ -49,7 +49,7 @@ async def test_depth_alias_and_token_limits(backend: str, tmp_path: Path) -> Non
 async def test_request_body_cap(backend: str, tmp_path: Path) -> None:
     url = await prepare_database(backend, tmp_path)
     async with running_app(url, backend, max_body_bytes=2000) as api:
-        big = '{ viewer { role } } # ' + "x" * 3000
+        big = "{ viewer { role } } # " + "x" * 3000
         response = await api.client.post(
             "/graphql",
             json={"query": big},
@@ -97,8 +97,12 @@ async def test_node_resolves_each_type(api: Api) -> None:
 
 async def test_connections_page_with_cursors_and_total_count(api: Api) -> None:
     for i in range(7):
-        await api.ok("mutation($n: String!) { createContact(input: {name: $n}) { id } }", {"n": f"C{i}"})
-    page = await api.ok("{ contacts(first: 3) { totalCount pageInfo { hasNextPage endCursor } nodes { name } } }")
+        await api.ok(
+            "mutation($n: String!) { createContact(input: {name: $n}) { id } }", {"n": f"C{i}"}
+        )
+    page = await api.ok(
+        "{ contacts(first: 3) { totalCount pageInfo { hasNextPage endCursor } nodes { name } } }"
+    )
     conn = page["contacts"]
     assert conn["totalCount"] == 7 and conn["pageInfo"]["hasNextPage"] is True
     assert [n["name"] for n in conn["nodes"]] == ["C0", "C1", "C2"]

@@ -46,7 +46,8 @@ async def test_editor_writes_but_cannot_manage_tokens(api: Api) -> None:
     data = await api.ok(CREATE_CONTACT, token=api.tokens["EDITOR"])
     assert data["createContact"]["name"] == "Ada"
     error = await api.error(
-        'mutation { createApiToken(name: "x", role: VIEWER) { secret } }', token=api.tokens["EDITOR"]
+        'mutation { createApiToken(name: "x", role: VIEWER) { secret } }',
+        token=api.tokens["EDITOR"],
     )
     assert error["extensions"]["code"] == "FORBIDDEN"
     error = await api.error("{ apiTokens { totalCount } }", token=api.tokens["EDITOR"])
@@ -67,7 +68,10 @@ async def test_admin_creates_a_token_shown_once_that_works_and_revokes_it(api: A
     assert "secret" not in str(listed)
 
     who = await api.ok("{ viewer { role token { name lastUsedAt } } }", token=secret)
-    assert who["viewer"] == {"role": "EDITOR", "token": {"name": "ci bot", "lastUsedAt": who["viewer"]["token"]["lastUsedAt"]}}
+    assert who["viewer"] == {
+        "role": "EDITOR",
+        "token": {"name": "ci bot", "lastUsedAt": who["viewer"]["token"]["lastUsedAt"]},
+    }
     assert who["viewer"]["token"]["lastUsedAt"] is not None
 
     revoked = await api.ok(
@@ -75,7 +79,9 @@ async def test_admin_creates_a_token_shown_once_that_works_and_revokes_it(api: A
     )
     assert revoked["revokeApiToken"]["revokedAt"] is not None
     response = await api.client.post(
-        "/graphql", json={"query": "{ viewer { role } }"}, headers={"Authorization": f"Bearer {secret}"}
+        "/graphql",
+        json={"query": "{ viewer { role } }"},
+        headers={"Authorization": f"Bearer {secret}"},
     )
     assert response.status_code == 401
 
@@ -102,7 +108,9 @@ async def test_another_organizations_objects_are_not_found(api: Api) -> None:
     )
     assert error["extensions"]["code"] == "NOT_FOUND"
     error = await api.error(
-        "mutation($id: ID!) { deleteContact(id: $id) { deletedId } }", {"id": contact_id}, token=other_secret
+        "mutation($id: ID!) { deleteContact(id: $id) { deletedId } }",
+        {"id": contact_id},
+        token=other_secret,
     )
     assert error["extensions"]["code"] == "NOT_FOUND"
     assert await table_counts() == before
@@ -116,7 +124,8 @@ async def test_revoking_another_organizations_token_is_not_found(api: Api) -> No
     from app.api.relay import encode_id
 
     error = await api.error(
-        "mutation($id: ID!) { revokeApiToken(id: $id) { id } }", {"id": encode_id("ApiToken", token.id)}
+        "mutation($id: ID!) { revokeApiToken(id: $id) { id } }",
+        {"id": encode_id("ApiToken", token.id)},
     )
     assert error["extensions"]["code"] == "NOT_FOUND"
     assert (await models.ApiToken.get(id=token.id)).revoked_at is None

@@ -18,10 +18,19 @@ async def contacts(api: Api, *names: str, timezone: str = "UTC") -> list[str]:
     return ids
 
 
-async def schedule(api: Api, name: str = "Ops", *, timezone: str = "UTC", tiers: int = 1, horizon: int = 28) -> dict[str, Any]:
+async def schedule(
+    api: Api, name: str = "Ops", *, timezone: str = "UTC", tiers: int = 1, horizon: int = 28
+) -> dict[str, Any]:
     data = await api.ok(
         "mutation($i: CreateScheduleInput!) { createSchedule(input: $i) { id tiers { id number } } }",
-        {"i": {"name": name, "timezone": timezone, "tierCount": tiers, "assignmentHorizonDays": horizon}},
+        {
+            "i": {
+                "name": name,
+                "timezone": timezone,
+                "tierCount": tiers,
+                "assignmentHorizonDays": horizon,
+            }
+        },
     )
     result: dict[str, Any] = data["createSchedule"]
     return result

@@ -20,7 +20,9 @@ async def test_daily_rotation_shifts(api: Api) -> None:
     s = await schedule(api)
     tier = s["tiers"][0]["id"]
     await set_layers(api, tier, [weekly("Daily", "2026-03-01T09:00", [a, b, c], unit="DAY")])
-    data = await api.ok(SHIFTS, {"t": tier, "from": "2026-03-01T09:00:00Z", "to": "2026-03-04T09:00:00Z"})
+    data = await api.ok(
+        SHIFTS, {"t": tier, "from": "2026-03-01T09:00:00Z", "to": "2026-03-04T09:00:00Z"}
+    )
     shifts = data["tier"]["shifts"]
     assert [s["assignees"][0]["name"] for s in shifts] == ["Ann", "Bob", "Cid"]
     assert shifts[0]["start"].startswith("2026-03-01T09:00") and shifts[0]["origin"] == "LAYER"
@@ -30,16 +32,24 @@ async def test_daily_rotation_shifts(api: Api) -> None:
 async def test_window_limits_are_bad_user_input(api: Api) -> None:
     s = await schedule(api)
     tier = s["tiers"][0]["id"]
-    error = await api.error(SHIFTS, {"t": tier, "from": "2026-01-01T00:00:00Z", "to": "2027-01-03T00:00:00Z"})
-    assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["fields"] == ["to"]
-    error = await api.error(SHIFTS, {"t": tier, "from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"})
+    error = await api.error(
+        SHIFTS, {"t": tier, "from": "2026-01-01T00:00:00Z", "to": "2027-01-03T00:00:00Z"}
+    )
+    assert error["extensions"]["code"] == "BAD_USER_INPUT" and error["extensions"]["fields"] == [
+        "to"
+    ]
+    error = await api.error(
+        SHIFTS, {"t": tier, "from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}
+    )
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
 
 
 async def test_on_call_now_across_a_handoff(api: Api) -> None:
     a, b = await contacts(api, "Ann", "Bob")
     s = await schedule(api)
-    await set_layers(api, s["tiers"][0]["id"], [weekly("Daily", "2026-03-01T09:00", [a, b], unit="DAY")])
+    await set_layers(
+        api, s["tiers"][0]["id"], [weekly("Daily", "2026-03-01T09:00", [a, b], unit="DAY")]
+    )
     query = "query($s: ID!) { schedule(id: $s) { onCallNow { since until assignees { name } } nextHandoffs(count: 2) { at from { name } to { name } } } }"
     api.clock.set(NOW.replace(hour=8, minute=59))  # 2026-03-02 08:59: still turn 0 (Ann)
     before = (await api.ok(query, {"s": s["id"]}))["schedule"]
@@ -62,14 +72,19 @@ async def test_confirm_keeps_ids_and_never_rewrites_the_past(api: Api) -> None:
     s = await schedule(api, horizon=3)
     tier = s["tiers"][0]["id"]
     await set_layers(api, tier, [weekly("Daily", "2026-03-01T09:00", [a, b], unit="DAY")])
-    confirmed = await api.ok("mutation($s: ID!) { confirmAssignments(scheduleId: $s) { confirmedUntil newAssignment } }", {"s": s["id"]})
+    confirmed = await api.ok(
+        "mutation($s: ID!) { confirmAssignments(scheduleId: $s) { confirmedUntil newAssignment } }",
+        {"s": s["id"]},
+    )
     assert confirmed["confirmAssignments"][0]["newAssignment"] is True
     assert confirmed["confirmAssignments"][0]["confirmedUntil"].startswith("2026-03-06T00:00")
     rows_before = {(r.start, r.end): r.id for r in await models.Shift.all()}
     assert len(rows_before) == 4  # from 12:00 now: to 09:00, two whole days, then to 00:00 (H)
 
     api.clock.advance(timedelta(days=1))  # 2026-03-03 12:00
-    again = await api.ok("mutation($s: ID!) { confirmAssignments(scheduleId: $s) { changedFrom } }", {"s": s["id"]})
+    again = await api.ok(
+        "mutation($s: ID!) { confirmAssignments(scheduleId: $s) { changedFrom } }", {"s": s["id"]}
+    )
     assert again["confirmAssignments"][0]["changedFrom"] is not None  # the horizon added a day
     kept = {r.start: r.id for r in await models.Shift.all()}
     for (start, _), pk in rows_before.items():
@@ -81,13 +96,15 @@ async def test_confirm_keeps_ids_and_never_rewrites_the_past(api: Api) -> None:
     past = [r for r in rows if r.end <= api.clock.now()]
     assert past
     history = {(r.start, r.end): r.assignees for r in past}
-    for (start, end), pk in rows_before.items():
+    for start, end in rows_before:
         if end <= api.clock.now():
             assert (start, end) in history
     future = [r for r in rows if r.start >= api.clock.now()]
     names = {r.assignees[0] for r in future}
     assert len(names) == 1  # only Cid from now on
-    shifts = await api.ok(SHIFTS, {"t": tier, "from": "2026-03-02T09:00:00Z", "to": "2026-03-04T09:00:00Z"})
+    shifts = await api.ok(
+        SHIFTS, {"t": tier, "from": "2026-03-02T09:00:00Z", "to": "2026-03-04T09:00:00Z"}
+    )
     got = [(s["start"][5:16], s["assignees"][0]["name"]) for s in shifts["tier"]["shifts"]]
     assert got == [
         ("03-02T09:00", "Cid"),  # before the first confirmation: computed from today's rules
@@ -138,7 +155,12 @@ async def test_preview_changes_nothing_and_diffs(api: Api) -> None:
     assert [s["assignees"][0]["name"] for s in data["timeline"]["shifts"]] == ["Ann", "Cid"]
     assert data["timeline"]["layers"][0]["layer"] is None  # a draft layer is not stored
     assert data["diff"] == [
-        {"start": "2026-03-02T09:00:00+00:00", "end": "2026-03-03T09:00:00+00:00", "change": "REASSIGNED",
-         "before": [{"name": "Bob"}], "after": [{"name": "Cid"}]}
+        {
+            "start": "2026-03-02T09:00:00+00:00",
+            "end": "2026-03-03T09:00:00+00:00",
+            "change": "REASSIGNED",
+            "before": [{"name": "Bob"}],
+            "after": [{"name": "Cid"}],
+        }
     ]
     assert await table_counts() == before

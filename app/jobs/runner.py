@@ -1,0 +1,51 @@
+"""In-process background jobs: each job a coroutine run every `interval` seconds.
+
+A job that fails is logged and tried again at its next tick; one slow job never delays
+another. The runner starts in the app's lifespan (RUN_JOBS) and stops with it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from app import clock as clock_module
+from app.clock import Clock
+
+log = logging.getLogger("rotagraph.jobs")
+
+
+@dataclass(frozen=True)
+class Job:
+    name: str
+    interval: float
+    run: Callable[[], Awaitable[object]]
+
+
+class JobRunner:
+    def __init__(self, jobs: list[Job], *, clock: Clock) -> None:
+        self.jobs = jobs
+        self.clock = clock
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def _loop(self, job: Job) -> None:
+        clock_module.use(self.clock)
+        while True:
+            try:
+                await job.run()
+            except asyncio.CancelledError:
+                raise
+            except Exception:  # a failing job must not stop the others or itself
+                log.exception("job %s failed", job.name)
+            await asyncio.sleep(job.interval)
+
+    def start(self) -> None:
+        self._tasks = [asyncio.create_task(self._loop(j), name=f"job:{j.name}") for j in self.jobs]
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks = []
