@@ -23,6 +23,7 @@ MODEL_MODULES = [
     "app.on_demand_shifts.models",
     "app.shifts.models",
     "app.substitutions.models",
+    "app.destinations.models",
 ]
 MIGRATIONS_MODULE = "app.migrations"
 

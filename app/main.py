@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -17,7 +18,9 @@ from app.api.view import RotagraphGraphQL
 from app.clock import Clock, SystemClock
 from app.db import tortoise_config
 from app.jobs.confirm import confirm_stale_tiers
-from app.jobs.runner import Job, JobRunner
+from app.destinations import worker as export_worker
+from app.jobs.runner import Job, JobRunner, run_with_clock
+from app.jobs.status import tick as status_tick
 from app.settings import Settings
 from app.timelines.cache import CACHE as TIMELINE_CACHE
 
@@ -35,7 +38,10 @@ async def root(request: Request) -> RedirectResponse:
 
 
 def background_jobs(settings: Settings) -> list[Job]:
-    return [Job("confirm", settings.confirm_interval_seconds, confirm_stale_tiers)]
+    return [
+        Job("confirm", settings.confirm_interval_seconds, confirm_stale_tiers),
+        Job("status", settings.status_interval_seconds, status_tick),
+    ]
 
 
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
@@ -48,12 +54,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             runner = JobRunner(background_jobs(settings), clock=clock)
+            export_worker.configure(settings.export_concurrency)
+            exports: asyncio.Task[None] | None = None
             if settings.run_jobs:
                 runner.start()
+                exports = asyncio.create_task(run_with_clock(clock, export_worker.loop(settings.export_poll_seconds)))
             try:
                 yield
             finally:
                 await runner.stop()
+                if exports is not None:
+                    exports.cancel()
+                    await asyncio.gather(exports, return_exceptions=True)
+                await export_worker.close()
 
     from app.api.graphiql import graphiql_static_app
 

@@ -41,6 +41,9 @@ class Settings:
     run_jobs: bool = True
     confirm_interval_seconds: float = 60.0
     timeline_cache_entries: int = 1024
+    status_interval_seconds: float = 60.0
+    export_poll_seconds: float = 5.0
+    export_concurrency: int = 20
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -61,5 +64,8 @@ class Settings:
             run_jobs=_bool("RUN_JOBS", True),
             confirm_interval_seconds=float(os.environ.get("CONFIRM_INTERVAL_SECONDS") or 60),
             timeline_cache_entries=_int("TIMELINE_CACHE_ENTRIES", 1024),
+            status_interval_seconds=float(os.environ.get("STATUS_INTERVAL_SECONDS") or 60),
+            export_poll_seconds=float(os.environ.get("EXPORT_POLL_SECONDS") or 5),
+            export_concurrency=_int("EXPORT_CONCURRENCY", 20),
         )
         return replace(settings, **overrides) if overrides else settings

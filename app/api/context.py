@@ -47,6 +47,11 @@ class Context:
             )
         return self.auth
 
+    def reset_loaders(self) -> None:
+        """Forget cached rows: called before each subscription event on a long-lived
+        connection so every event is resolved from fresh data."""
+        self._loaders = None
+
     def fresh(self) -> Context:
         """A copy with new loaders: one per subscription event on a long-lived connection."""
         return Context(

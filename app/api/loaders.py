@@ -12,6 +12,7 @@ from strawberry.dataloader import DataLoader
 from tortoise.models import Model
 
 from app.contacts import models as contact_models
+from app.destinations import models as destination_models
 from app.groups import models as group_models
 from app.layers import models as layer_models
 from app.on_demand_shifts import models as on_demand_models
@@ -92,6 +93,10 @@ class Loaders:
         self.layers_by_tier = children(layer_models.Layer, "tier_id", "index", org_id)
         self.participants_by_layer = children(layer_models.LayerParticipant, "layer_id", "position")
         self.on_demand_shift = by_id(on_demand_models.OnDemandShift, org_id)
+        self.destination = by_id(destination_models.Destination, org_id)
+        self.destinations_by_schedule = children(
+            destination_models.Destination, "schedule_id", "name", org_id
+        )
         self.on_demand_contacts: DataLoader[int, list[int]] = DataLoader(
             load_fn=_on_demand_contacts
         )

@@ -5,6 +5,7 @@ import strawberry
 from app.api.context import Info, viewer
 from app.api.relay import Node, split_id
 from app.contacts.types import ContactType
+from app.destinations.types import DestinationType
 from app.errors import NotFound
 from app.groups.types import GroupType
 from app.layers.types import LayerType
@@ -21,6 +22,7 @@ _TYPES = {
     "Layer": ("layer", LayerType),
     "Substitution": ("substitution", SubstitutionType),
     "OnDemandShift": ("on_demand_shift", OnDemandShiftType),
+    "Destination": ("destination", DestinationType),
 }
 
 

@@ -19,6 +19,11 @@ from app.api.node import NodeQuery
 from app.api.scalars import SCALARS
 from app.auth.resolvers import AuthMutation, AuthQuery
 from app.contacts.resolvers import ContactMutation, ContactQuery
+from app.destinations.resolvers import (
+    DestinationMutation,
+    DestinationQuery,
+    DestinationSubscription,
+)
 from app.errors import AppError
 from app.groups.resolvers import GroupMutation, GroupQuery
 from app.layers.resolvers import LayerMutation, LayerQuery
@@ -42,6 +47,7 @@ class Query(
     SubstitutionQuery,
     OnDemandShiftQuery,
     TimelineQuery,
+    DestinationQuery,
 ):
     pass
 
@@ -59,7 +65,13 @@ class Mutation(
     SubstitutionMutation,
     OnDemandShiftMutation,
     TimelineMutation,
+    DestinationMutation,
 ):
+    pass
+
+
+@strawberry.type(description="Live events over WebSocket (graphql-transport-ws or graphql-ws).")
+class Subscription(DestinationSubscription):
     pass
 
 
@@ -76,6 +88,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     return RotagraphSchema(
         query=Query,
         mutation=Mutation,
+        subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
             lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),

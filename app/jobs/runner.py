@@ -49,3 +49,9 @@ class JobRunner:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks = []
+
+
+async def run_with_clock(clock: Clock, work: Awaitable[None]) -> None:
+    """Run ``work`` with ``clock`` installed (a task started from the lifespan)."""
+    clock_module.use(clock)
+    await work

@@ -14,6 +14,8 @@ class Schedule(Model):
     default_phone = fields.CharField(max_length=40, null=True)
     timezone = fields.CharField(max_length=64, default="UTC")
     assignment_horizon_days = fields.IntField(default=28)
+    status = fields.CharField(max_length=8, default="PENDING")
+    on_call_signature = fields.CharField(max_length=2000, default="")
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

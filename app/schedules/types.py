@@ -1,14 +1,18 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
 from app.api.context import Info
 from app.api.relay import Connection, Node, encode_id
+from app.destinations.types import ExportStatus
 from app.schedules import models
 
 if TYPE_CHECKING:
+    from app.destinations.types import DestinationType
+    from app.stats.types import ContactStatsType, StatsOrder
     from app.timelines.types import Handoff, OnCallNow
     from app.substitutions.types import SubstitutionFilter, SubstitutionSort, SubstitutionType
     from app.tiers.types import TierType
@@ -52,6 +56,20 @@ class ScheduleType(Node):
 
         return await owned_substitutions(info, "schedule", self.pk, filter, sort, first, after)
 
+    status: ExportStatus = strawberry.field(
+        description="The worst status of the schedule's destinations (PENDING ones ignored "
+        "unless all are); with none, PENDING until it has confirmed shifts, then OK."
+    )
+
+    @strawberry.field(description="Where the schedule's confirmed shifts are exported.")
+    async def destinations(
+        self, info: Info
+    ) -> list[Annotated[DestinationType, strawberry.lazy("app.destinations.types")]]:
+        from app.destinations.types import DestinationType
+
+        rows = await info.context.loaders.destinations_by_schedule.load(self.pk)
+        return [DestinationType.from_model(r) for r in rows]
+
     @strawberry.field(description="Per tier, who is on call now, since and until when.")
     async def on_call_now(
         self, info: Info
@@ -70,6 +88,27 @@ class ScheduleType(Node):
 
         return await schedule_next_handoffs(self, info, count)
 
+    @strawberry.field(
+        description="Per contact on call on the schedule's tiers in a window: shifts, hours, "
+        "night hours (22:00-06:00) and weekend hours (Saturday-Sunday) in the contact's own "
+        "zone, and the tiers. The window is [from, to) (both or neither, at most 366 days), "
+        "else the last `timeframeDays` days up to now. Ordered by `orderBy` (default most "
+        "shifts first; ties by name, then id); 100 a page."
+    )
+    async def stats(
+        self,
+        info: Info,
+        timeframe_days: int = 7,
+        from_: Annotated[datetime | None, strawberry.argument(name="from")] = None,
+        to: datetime | None = None,
+        order_by: list[Annotated[StatsOrder, strawberry.lazy("app.stats.types")]] | None = None,
+        first: int | None = None,
+        after: str | None = None,
+    ) -> Connection[Annotated[ContactStatsType, strawberry.lazy("app.stats.types")]]:
+        from app.stats.resolvers import schedule_stats
+
+        return await schedule_stats(self, info, timeframe_days, from_, to, order_by, first, after)
+
     @classmethod
     def from_model(cls, m: models.Schedule) -> Self:
         return cls(
@@ -81,6 +120,7 @@ class ScheduleType(Node):
             default_phone=m.default_phone,
             timezone=m.timezone,
             assignment_horizon_days=m.assignment_horizon_days,
+            status=ExportStatus(m.status),
         )
 
 

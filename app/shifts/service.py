@@ -8,7 +8,7 @@ differs (or extended when it continues), and rows that ended are never touched.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -21,6 +21,11 @@ from app.tiers import models as tier_models
 from app.timelines import service as timeline_service
 
 MAX_AHEAD = timedelta(days=366)
+
+Listener = Callable[[Sequence["Confirmation"], datetime], Awaitable[None]]
+LISTENERS: list[Listener] = []
+"""Called, inside the confirming transaction, with every batch of confirmations (the
+destinations register here to rewind and queue exports)."""
 
 
 @dataclass(frozen=True)
@@ -191,6 +196,8 @@ async def confirm(
                     horizon_moved=moved,
                 )
             )
+    for listener in LISTENERS:
+        await listener(results, now)
     return results
 
 

@@ -1,0 +1,74 @@
+"""The adapter interface every destination kind implements."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import aiohttp
+
+
+@dataclass(frozen=True)
+class Person:
+    id: int
+    name: str
+    email: str | None
+    phone: str | None
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One exported shift: a single assignee, consecutive equal assignees already merged."""
+
+    start: datetime
+    end: datetime
+    contact_id: int
+
+
+@dataclass(frozen=True)
+class PreviousItem:
+    external_id: str
+    start: datetime
+    end: datetime
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """Replace everything at the destination within [range_start, range_end) with
+    ``segments``. Requests of one logical export carry the same ``idempotency_key``."""
+
+    destination_id: int
+    schedule_name: str
+    config: Mapping[str, Any]
+    secrets: Mapping[str, Any]
+    range_start: datetime
+    range_end: datetime
+    segments: Sequence[Segment]
+    people: Mapping[int, Person]
+    idempotency_key: str
+    previous_items: Sequence[PreviousItem] = ()
+
+
+@dataclass
+class ExportResult:
+    """What the adapter created (to remove on a later replace) and what it removed."""
+
+    created: list[PreviousItem] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+
+
+class ExportFailed(Exception):
+    """A failure to report on the destination (``lastError``); the message is shown to users,
+    so it never carries secrets."""
+
+
+class Adapter(Protocol):
+    kind: str
+
+    def check_config(self, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> list[tuple[str, str]]:
+        """(field, message) for each problem; empty when the settings are usable."""
+        ...
+
+    async def export(self, request: ExportRequest, session: aiohttp.ClientSession) -> ExportResult: ...

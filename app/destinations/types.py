@@ -1,0 +1,122 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import TYPE_CHECKING, Annotated, Any, Self
+
+import strawberry
+from strawberry.scalars import JSON
+
+from app.api.context import Info
+from app.api.relay import Node, encode_id
+from app.destinations import models
+
+if TYPE_CHECKING:
+    from app.schedules.types import ScheduleType
+
+
+@strawberry.enum(description="Where a destination sends its shifts.")
+class DestinationKind(enum.Enum):
+    WEBHOOK = "WEBHOOK"
+    PAGERDUTY = "PAGERDUTY"
+    CALDAV = "CALDAV"
+
+
+@strawberry.enum(
+    description="PENDING: nothing confirmed yet or the first export has not finished. "
+    "ERROR: a running or imminent (within 72 h) shift is not exported. WARNING: only shifts "
+    "further ahead are not exported. OK: everything confirmed is exported."
+)
+class ExportStatus(enum.Enum):
+    PENDING = "PENDING"
+    OK = "OK"
+    WARNING = "WARNING"
+    ERROR = "ERROR"
+
+
+@strawberry.type(
+    name="Destination",
+    description="An export target of a schedule, fed by one assignee position of one tier. "
+    "Secrets are write-only: `secretKeys` names the ones that are set.",
+)
+class DestinationType(Node):
+    pk: strawberry.Private[int]
+    schedule_pk: strawberry.Private[int]
+    name: str
+    kind: DestinationKind
+    tier_number: int
+    position: int = strawberry.field(description="Assignee position: 1 = primary, 2 = secondary…")
+    auto_export: bool
+    config: JSON
+    secret_keys: list[str]
+    exported_until: datetime | None = strawberry.field(
+        description="The end of the last shift the destination has received."
+    )
+    status: ExportStatus
+    last_error: str | None
+    last_attempt_at: datetime | None
+    last_success_at: datetime | None
+
+    @strawberry.field
+    async def schedule(self, info: Info) -> Annotated[ScheduleType, strawberry.lazy("app.schedules.types")]:
+        from app.schedules.types import ScheduleType
+
+        row = await info.context.loaders.schedule.load(self.schedule_pk)
+        assert row is not None
+        return ScheduleType.from_model(row)
+
+    @classmethod
+    def from_model(cls, m: models.Destination) -> Self:
+        return cls(
+            id=encode_id("Destination", m.id),
+            pk=m.id,
+            schedule_pk=m.schedule_id,
+            name=m.name,
+            kind=DestinationKind(m.kind),
+            tier_number=m.tier_number,
+            position=m.position,
+            auto_export=m.auto_export,
+            config=m.config,
+            secret_keys=sorted(m.secrets),
+            exported_until=m.exported_until,
+            status=ExportStatus(m.status),
+            last_error=m.last_error,
+            last_attempt_at=m.last_attempt_at,
+            last_success_at=m.last_success_at,
+        )
+
+
+@strawberry.input
+class CreateDestinationInput:
+    schedule_id: strawberry.ID
+    name: str
+    kind: DestinationKind
+    tier_number: int = 1
+    position: int = 1
+    auto_export: bool = True
+    config: JSON = strawberry.field(default_factory=dict)
+    secrets: JSON = strawberry.field(
+        default_factory=dict, description="Write-only: never returned, never logged."
+    )
+
+
+@strawberry.input(
+    description="Omitted fields stay. `secrets` merge key by key; a key set to null is removed."
+)
+class UpdateDestinationInput:
+    name: str | None = strawberry.UNSET
+    tier_number: int | None = strawberry.UNSET
+    position: int | None = strawberry.UNSET
+    auto_export: bool | None = strawberry.UNSET
+    config: JSON | None = strawberry.UNSET
+    secrets: JSON | None = strawberry.UNSET
+
+
+def json_object(value: Any, field: str) -> dict[str, Any]:
+    from app.errors import BadUserInput
+
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise BadUserInput("must be a JSON object", field=field)
+    return value
