@@ -1,0 +1,1 @@
+"""Per-contact on-call statistics of a schedule (``Schedule.stats``)."""
