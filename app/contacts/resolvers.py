@@ -22,7 +22,7 @@ class ContactQuery:
         ids: list[strawberry.ID] | None = None,
     ) -> Connection[ContactType]:
         org_id = viewer(info)
-        pks = decode_ids(ids, "Contact", field="ids") if ids else None
+        pks = decode_ids(ids, "Contact", field="ids") if ids is not None else None
         return await paginate(
             service.list_contacts(org_id=org_id, ids=pks),
             ContactType.from_model,

@@ -13,7 +13,6 @@ from app.groups import models as group_models
 from app.layers import models as layer_models
 
 
-
 @dataclass(frozen=True)
 class ContactFields:
     name: str
@@ -33,7 +32,7 @@ def _check(fields: ContactFields, errors: Collector) -> ContactFields:
 
 def list_contacts(*, org_id: int, ids: list[int] | None = None) -> QuerySet[models.Contact]:
     qs = models.Contact.filter(organization_id=org_id)
-    if ids:
+    if ids is not None:  # an empty list asks for no contacts, not for all of them
         qs = qs.filter(id__in=ids)
     return qs.order_by("name", "id")
 
@@ -68,11 +67,13 @@ async def update_contact(
         if required in changes and changes[required] is None:
             errors.add(validation.camel(required), "cannot be cleared")
     errors.raise_if_any()
+    # An explicit empty name or zone is checked (and refused), never read as "unchanged";
+    # an explicit null was refused above.
     merged = ContactFields(
-        name=changes.get("name") or contact.name,
+        name=changes.get("name", contact.name) or "",
         email=changes.get("email", contact.email),
         phone=changes.get("phone", contact.phone),
-        timezone=changes.get("timezone") or contact.timezone,
+        timezone=changes.get("timezone", contact.timezone) or "",
     )
     checked = _check(merged, errors)
     errors.raise_if_any()

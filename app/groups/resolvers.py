@@ -43,9 +43,9 @@ class GroupMutation:
     @strawberry.mutation
     async def update_group(self, info: Info, id: strawberry.ID, input: UpdateGroupInput) -> GroupType:
         org_id = editor(info)
-        members = None
-        if input.member_ids is not strawberry.UNSET and input.member_ids is not None:
-            members = decode_ids(input.member_ids, "Contact", field="input.memberIds")
+        members = None  # omitted: the members stay; explicit null clears them, like []
+        if input.member_ids is not strawberry.UNSET:
+            members = decode_ids(input.member_ids or [], "Contact", field="input.memberIds")
         name = None if input.name is strawberry.UNSET else input.name
         if input.name is None:
             name = ""

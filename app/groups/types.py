@@ -33,7 +33,9 @@ class CreateGroupInput:
     member_ids: list[strawberry.ID] = strawberry.field(default_factory=list)
 
 
-@strawberry.input(description="Omitted fields stay; memberIds replaces the members in order.")
+@strawberry.input(
+    description="Omitted fields stay; memberIds replaces the members in order (null clears them)."
+)
 class UpdateGroupInput:
     name: str | None = strawberry.UNSET
     member_ids: list[strawberry.ID] | None = strawberry.UNSET

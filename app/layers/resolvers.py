@@ -11,6 +11,16 @@ from app.layers import service
 from app.layers.types import LayerInput, LayerType
 
 
+def _reference(errors: Collector, field: str, value: str | None, type_name: str) -> int | None:
+    if value is None:
+        return None
+    try:
+        return decode_id(value, type_name)
+    except AppError:  # a malformed id, or one of another type, names its field
+        errors.add(field, f"no such {type_name.lower()} in this organization")
+        return None
+
+
 def to_spec(data: LayerInput, field: str) -> service.LayerSpec:
     """Decode a LayerInput's ids and shape; semantic checks happen in the service."""
     errors = Collector(f"{field}.")
@@ -21,20 +31,18 @@ def to_spec(data: LayerInput, field: str) -> service.LayerSpec:
             errors.add("staffRotation.numIntervals", "give rotation or numIntervals, not both")
     elif staff is not None and staff.num_intervals is not None:
         unit, length = "DAY", staff.num_intervals
+        if length < 1:
+            errors.add("staffRotation.numIntervals", "must be at least 1")
     else:
         unit, length = "WEEK", 1
-    participants = []
-    for i, p in enumerate(data.participants):
-        try:
-            participants.append(
-                service.ParticipantSpec(
-                    contact_id=decode_id(p.contact_id, "Contact") if p.contact_id else None,
-                    group_id=decode_id(p.group_id, "Group") if p.group_id else None,
-                    weekdays=tuple(d.value for d in p.weekdays) if p.weekdays is not None else None,
-                )
-            )
-        except AppError:  # a malformed or foreign id names its field
-            errors.add(f"participants.{i}", "no such contact or group in this organization")
+    participants = [
+        service.ParticipantSpec(
+            contact_id=_reference(errors, f"participants.{i}.contactId", p.contact_id, "Contact"),
+            group_id=_reference(errors, f"participants.{i}.groupId", p.group_id, "Group"),
+            weekdays=tuple(d.value for d in p.weekdays) if p.weekdays is not None else None,
+        )
+        for i, p in enumerate(data.participants)
+    ]
     errors.raise_if_any()
     rec = data.recurrence
     return service.LayerSpec(

@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from dateutil.rrule import rrulestr
 from tortoise.queryset import QuerySet
 
-from app import validation
+from app import engine, validation
 from app.contacts import service as contact_service
 from app.errors import BadUserInput, Collector, NotFound
 from app.groups import service as group_service
@@ -26,6 +25,8 @@ MAX_PARTICIPANTS = 200
 MAX_RESTRICTIONS = 50
 MAX_LAYERS_PER_TIER = 50
 _TIME_PARTS = re.compile(r"\b(BYHOUR|BYMINUTE|BYSECOND)\b|FREQ=(HOURLY|MINUTELY|SECONDLY)", re.I)
+_COUNT = re.compile(r"(^|;)\s*COUNT\s*=", re.I)
+_UNTIL = re.compile(r"(^|;)\s*UNTIL\s*=", re.I)
 
 
 @dataclass(frozen=True)
@@ -82,16 +83,23 @@ class LayerSpec:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
-def check_rule(rule: str, start: date) -> str | None:
-    """Why an RRULE of dates is refused, or None when it is fine."""
+def check_rule(rule: str) -> str | None:
+    """Why an RRULE of dates is refused, or None when it is fine.
+
+    The engine's own check decides, so every rule saved here is one the engine expands
+    (one RRULE line, no DTSTART, a FREQ, no time parts).
+    """
     text = rule.strip()
     if text.upper().startswith("RRULE:"):
         text = text[6:]
     if _TIME_PARTS.search(text):
         return "an RRULE here selects dates: time parts (BYHOUR, BYMINUTE, BYSECOND, sub-daily FREQ) are refused"
+    if _COUNT.search(text) and _UNTIL.search(text):
+        # RFC 5545 forbids both; dateutil only warns and would end it at whichever comes first.
+        return "give COUNT or UNTIL, not both"
     try:
-        rrulestr(text, dtstart=datetime(start.year, start.month, start.day))
-    except (ValueError, TypeError) as exc:
+        engine.validate_rule(rule)
+    except ValueError as exc:
         return f"not a valid RRULE: {exc}"
     return None
 
@@ -113,7 +121,7 @@ def _check_recurrence(rec: RecurrenceSpec, errors: Collector) -> None:
     if rec.type == "ICAL":
         if not rec.rule:
             errors.add("rule", "is required for ICAL")
-        elif rec.start is not None and (why := check_rule(rec.rule, rec.start)):
+        elif why := check_rule(rec.rule):
             errors.add("rule", why)
     elif rec.rule:
         errors.add("rule", "applies to ICAL recurrences only")
@@ -162,18 +170,22 @@ async def validate_specs(*, org_id: int, specs: Sequence[LayerSpec], prefix: str
         if len(spec.participants) > MAX_PARTICIPANTS:
             e.add("participants", f"at most {MAX_PARTICIPANTS} entries")
         expanded: list[int] = []
+        resolved = True  # k is compared with n only when every entry names someone real
         for j, p in enumerate(spec.participants):
             pe = e.child(f"participants.{j}")
             if (p.contact_id is None) == (p.group_id is None):
                 pe.add("contactId", "give exactly one of contactId and groupId")
+                resolved = False
                 continue
             if p.contact_id is not None:
                 if p.contact_id not in known_contacts:
                     pe.add("contactId", "no such contact in this organization")
+                    resolved = False
                 else:
                     expanded.append(p.contact_id)
             elif p.group_id not in known_groups:
                 pe.add("groupId", "no such group in this organization")
+                resolved = False
             else:
                 expanded.extend(members[p.group_id or 0])
             if p.weekdays is not None and not p.weekdays:
@@ -181,7 +193,7 @@ async def validate_specs(*, org_id: int, specs: Sequence[LayerSpec], prefix: str
         n = len(dict.fromkeys(expanded))
         if spec.on_call < 1:
             e.add("staffRotation.numberOfStaffOnCall", "must be at least 1")
-        elif spec.participants and spec.on_call > n:
+        elif spec.participants and resolved and spec.on_call > n:
             e.add(
                 "staffRotation.numberOfStaffOnCall",
                 f"is {spec.on_call} but the participants expand to {n} contacts",
@@ -231,7 +243,7 @@ async def _write_participants(layer_id: int, participants: Sequence[ParticipantS
                 position=i,
                 contact_id=p.contact_id,
                 group_id=p.group_id,
-                weekdays=sorted(p.weekdays) if p.weekdays is not None else None,
+                weekdays=sorted(set(p.weekdays)) if p.weekdays is not None else None,
             )
             for i, p in enumerate(participants)
         ]
