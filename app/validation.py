@@ -17,7 +17,8 @@ def zone(errors: Collector, field: str, value: str) -> ZoneInfo | None:
     """An IANA zone name (``Europe/London``); abbreviations and offsets are refused."""
     global _ZONES
     if _ZONES is None:
-        _ZONES = frozenset(available_timezones())
+        # "localtime" is the host's own zone and "Factory" a placeholder: neither names a place.
+        _ZONES = frozenset(available_timezones()) - {"localtime", "Factory"}
     if value not in _ZONES:
         errors.add(field, f"{value!r} is not an IANA time zone name")
         return None

@@ -41,6 +41,16 @@ def shape_error(error: GraphQLError) -> GraphQLError:
         )
     if isinstance(original, GraphQLError) and original.original_error is None:
         return shape_error(original)
+    if error.path is None:
+        # No path: the request's own values failed to parse (a custom scalar refused a
+        # variable or literal). The message is the scalar's, written for clients.
+        return GraphQLError(
+            error.message,
+            nodes=error.nodes,
+            source=error.source,
+            positions=error.positions,
+            extensions={"code": "BAD_USER_INPUT"},
+        )
     log.error("unexpected error in %s", error.path, exc_info=original)
     return GraphQLError(
         MASKED_MESSAGE,

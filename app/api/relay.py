@@ -39,8 +39,17 @@ def decode_id(value: str, type_name: str, *, field: str = "id") -> int:
     return pk
 
 
+def decode_reference(value: str, type_name: str, *, field: str) -> int:
+    """The primary key of an id given as a reference inside an input: another type is bad
+    input naming the field (a direct lookup by id answers NOT_FOUND instead)."""
+    found_type, pk = split_id(value, field=field)
+    if found_type != type_name:
+        raise BadUserInput(f"expected the id of a {type_name}", field=field)
+    return pk
+
+
 def decode_ids(values: Sequence[str], type_name: str, *, field: str) -> list[int]:
-    return [decode_id(v, type_name, field=f"{field}.{i}") for i, v in enumerate(values)]
+    return [decode_reference(v, type_name, field=f"{field}.{i}") for i, v in enumerate(values)]
 
 
 @strawberry.interface(description="An object with a globally unique, opaque id.")

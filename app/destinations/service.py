@@ -251,10 +251,11 @@ async def refresh_statuses(
     if ids is not None:
         schedules = schedules.filter(id__in=ids)
     rows = await schedules.only("id", "status")
+    # "Has confirmed shifts" means Shift rows exist: a tier confirmed with no layers has none.
     confirmed = set(
-        await tier_models.Tier.filter(
-            schedule_id__in=[s.id for s in rows], confirmed_since__isnull=False
-        ).values_list("schedule_id", flat=True)
+        await shift_models.Shift.filter(tier__schedule_id__in=[s.id for s in rows])
+        .distinct()
+        .values_list("tier__schedule_id", flat=True)
     ) if rows else set()
     for s in rows:
         status = schedule_status(by_schedule.get(s.id, []), has_confirmed_shifts=s.id in confirmed)
@@ -342,6 +343,14 @@ async def plan_export(dest: models.Destination, *, now: datetime) -> Plan:
         current = next((s for s in segments if s.start <= now < s.end), None)
         start = current.start if current else now
     end = max(horizon, dest.cover_until or horizon, start)
+    # An item written earlier that straddles the start would be removed whole by a
+    # replacing adapter: start the range at that item so its first part is sent again.
+    straddling = await models.ExternalItem.filter(
+        destination_id=dest.id, start__lt=start, end__gt=start
+    ).order_by("start").first()
+    if straddling is not None:
+        start = straddling.start
+        tier, segments = (await sources([dest], since=start))[dest.id]
     chosen = [s for s in segments if s.end > start and s.start < end]
     people = {
         c.id: Person(id=c.id, name=c.name, email=c.email, phone=c.phone)

@@ -65,9 +65,24 @@ async def update_group(
     if member_ids is not None:
         await _check_members(org_id=org_id, member_ids=member_ids, errors=errors)
     errors.raise_if_any()
+    if member_ids is not None:
+        from app.layers import service as layer_service
+        from app.tiers import service as tier_service
+
+        short = await layer_service.understaffed_by_group_change(
+            org_id=org_id, new_members={group.id: member_ids}
+        )
+        if short:
+            raise Conflict(
+                f"layers {short} would have more staff on call than participants",
+                extensions={"layers": short},
+            )
     await group.save()
     if member_ids is not None:
         await _write_members(group, member_ids)
+        await tier_service.bump_version(
+            tier_ids=await layer_service.tiers_using(org_id=org_id, group_ids={group.id})
+        )
     return group
 
 

@@ -578,10 +578,6 @@ async def test_each_bad_layer_names_its_field_and_writes_nothing(world: World) -
     assert await tier_layers(w) == [("Existing", 5)]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/api/errors.py masks a LocalDateTime scalar's ValueError as INTERNAL_SERVER_ERROR",
-)
 async def test_a_start_with_an_offset_or_garbage_is_bad_input(world: World) -> None:
     w = world
     before = await table_counts()
