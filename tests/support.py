@@ -103,6 +103,7 @@ async def prepare_database(backend: str, tmp_path: Path) -> str:
     EXECUTOR_CACHE.clear()
     # Computed timelines are cached per process by (tier id, version): a new database reuses ids.
     TIMELINE_CACHE.clear()
+    auth_service.forget_all_tokens()
     if backend == "sqlite":
         url = f"sqlite://{tmp_path / 'test.sqlite3'}"
         await Tortoise.init(config=tortoise_config(url))

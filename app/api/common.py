@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from datetime import date
 
 import strawberry
 
@@ -27,3 +28,9 @@ class Weekday(enum.Enum):
 class SortDirection(enum.Enum):
     ASC = "ASC"
     DESC = "DESC"
+
+
+@strawberry.input(description="An inclusive range of dates.")
+class DateRangeInput:
+    from_: date = strawberry.field(name="from")
+    to: date

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -39,9 +40,7 @@ async def create_organization(*, name: str) -> models.Organization:
     return await models.Organization.create(name=name)
 
 
-async def create_token(
-    *, org_id: int, name: str, role: Role
-) -> tuple[models.ApiToken, str]:
+async def create_token(*, org_id: int, name: str, role: Role) -> tuple[models.ApiToken, str]:
     """A new token and its secret; the secret is returned here once and never again."""
     name = name.strip()
     if not name:
@@ -64,6 +63,7 @@ async def revoke_token(*, org_id: int, token_id: int, now: datetime) -> models.A
     if token.revoked_at is None:
         token.revoked_at = now
         await token.save(update_fields=["revoked_at"])
+    forget_token(token.token_hash)
     return token
 
 
@@ -76,15 +76,43 @@ def parse_authorization(value: str | None) -> str | None:
     return credential.strip()
 
 
+AUTH_CACHE_SECONDS = 1.0
+AUTH_CACHE_ENTRIES = 10_000
+_auth_cache: dict[str, tuple[Auth, float]] = {}
+
+
+def forget_token(token_hash: str) -> None:
+    """Drop a token from this process's cache (revocation here takes effect at once)."""
+    _auth_cache.pop(token_hash, None)
+
+
+def forget_all_tokens() -> None:
+    _auth_cache.clear()
+
+
 async def authenticate(*, authorization: str | None, now: datetime) -> Auth:
-    """The caller behind an ``Authorization: Bearer`` value; revoked tokens fail at once."""
+    """The caller behind an ``Authorization: Bearer`` value.
+
+    A valid token is remembered for one second per process, so repeated requests skip the
+    lookup; revocation takes effect at once in the revoking process and within a second
+    in every other one.
+    """
     secret = parse_authorization(authorization)
     if secret is None:
         raise Unauthenticated("an Authorization: Bearer <token> header is required")
-    token = await models.ApiToken.get_or_none(token_hash=hash_token(secret), revoked_at=None)
+    digest = hash_token(secret)
+    cached = _auth_cache.get(digest)
+    if cached is not None and cached[1] > time.monotonic():
+        return cached[0]
+    token = await models.ApiToken.get_or_none(token_hash=digest, revoked_at=None)
     if token is None:
+        forget_token(digest)
         raise Unauthenticated("the token is not valid or has been revoked")
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         # Recorded at a one-minute resolution so reads do not write on every request.
         await models.ApiToken.filter(id=token.id).update(last_used_at=now)
-    return Auth(org_id=token.organization_id, role=Role(token.role), token_id=token.id)
+    auth = Auth(org_id=token.organization_id, role=Role(token.role), token_id=token.id)
+    if len(_auth_cache) >= AUTH_CACHE_ENTRIES:
+        _auth_cache.clear()
+    _auth_cache[digest] = (auth, time.monotonic() + AUTH_CACHE_SECONDS)
+    return auth

@@ -17,7 +17,7 @@ class Group(Model):
 
 
 class GroupMember(Model):
-    """A contact's place in a group; ``position`` orders the members."""
+    """A contact's place in a group: ``position`` orders the members."""
 
     id = fields.IntField(primary_key=True)
     group: fields.ForeignKeyRelation[Group] = fields.ForeignKeyField(

@@ -6,7 +6,7 @@ class Layer(Model):
     """A stored rotation inside a tier (a "staff schedule").
 
     ``start`` and ``end`` are wall-clock date-times in ``timezone`` (stored without an
-    offset); the time of day of ``start`` is the handoff time.
+    offset). The time of day of ``start`` is the handoff time.
     """
 
     id = fields.IntField(primary_key=True)

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 import strawberry
 
-from app.api.common import DeletePayload
+from app.api.common import DeletePayload, SortDirection
 from app.api.context import Info, editor, viewer
-from app.api.relay import Connection, decode_id, paginate
+from app.api.relay import Connection, decode_id, paginate_list
 from app.db import transaction
 from app.errors import AppError, BadUserInput, Collector
+from app.layers import query as layer_query
 from app.layers import service
-from app.layers.types import LayerInput, LayerType
+from app.layers.types import LayerFilter, LayerInput, LayerSort, LayerType
 
 
 def _reference(errors: Collector, field: str, value: str | None, type_name: str) -> int | None:
@@ -83,13 +84,27 @@ class LayerQuery:
         layer = await service.get_layer(org_id=viewer(info), layer_id=decode_id(id, "Layer"))
         return LayerType.from_model(layer)
 
-    @strawberry.field(description="Every layer of the organization, by tier and index.")
+    @strawberry.field(
+        description="The organization's layers over their staffing fields: each filter field "
+        "is a list matched with OR, fields are ANDed; sorts apply in order (default: schedule "
+        "name, tier number, index)."
+    )
     async def layers(
-        self, info: Info, first: int | None = None, after: str | None = None
+        self,
+        info: Info,
+        filter: LayerFilter | None = None,
+        sort: list[LayerSort] | None = None,
+        first: int | None = None,
+        after: str | None = None,
     ) -> Connection[LayerType]:
-        return await paginate(
-            service.list_layers(org_id=viewer(info)),
-            LayerType.from_model,
+        org_id = viewer(info)
+        rows = await layer_query.find_layers(
+            org_id=org_id,
+            spec=(filter or LayerFilter()).to_spec(),
+            order=[(s.field.value, s.direction is SortDirection.DESC) for s in sort or []],
+        )
+        return paginate_list(
+            [LayerType.from_model(m) for m in rows],
             first=first,
             after=after,
             cap=info.context.settings.page_size_cap,
@@ -99,7 +114,9 @@ class LayerQuery:
 @strawberry.type
 class LayerMutation:
     @strawberry.mutation(description="Add a layer to a tier; without an index it goes on top.")
-    async def create_layer(self, info: Info, tier_id: strawberry.ID, input: LayerInput) -> LayerType:
+    async def create_layer(
+        self, info: Info, tier_id: strawberry.ID, input: LayerInput
+    ) -> LayerType:
         org_id = editor(info)
         spec = to_spec(input, "input")
         async with transaction():
@@ -113,7 +130,9 @@ class LayerMutation:
         org_id = editor(info)
         spec = to_spec(input, "input")
         async with transaction():
-            layer = await service.update_layer(org_id=org_id, layer_id=decode_id(id, "Layer"), spec=spec)
+            layer = await service.update_layer(
+                org_id=org_id, layer_id=decode_id(id, "Layer"), spec=spec
+            )
         return LayerType.from_model(layer)
 
     @strawberry.mutation

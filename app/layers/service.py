@@ -93,7 +93,10 @@ def check_rule(rule: str) -> str | None:
     if text.upper().startswith("RRULE:"):
         text = text[6:]
     if _TIME_PARTS.search(text):
-        return "an RRULE here selects dates: time parts (BYHOUR, BYMINUTE, BYSECOND, sub-daily FREQ) are refused"
+        return (
+            "an RRULE here selects dates: time parts "
+            "(BYHOUR, BYMINUTE, BYSECOND, sub-daily FREQ) are refused"
+        )
     if _COUNT.search(text) and _UNTIL.search(text):
         # RFC 5545 forbids both; dateutil only warns and would end it at whichever comes first.
         return "give COUNT or UNTIL, not both"
@@ -283,7 +286,10 @@ async def update_layer(*, org_id: int, layer_id: int, spec: LayerSpec) -> models
     layer = await get_layer(org_id=org_id, layer_id=layer_id)
     await validate_specs(org_id=org_id, specs=[spec], prefix="input.")
     index = spec.index if spec.index is not None else layer.index
-    if index != layer.index and await models.Layer.filter(tier_id=layer.tier_id, index=index).exists():
+    if (
+        index != layer.index
+        and await models.Layer.filter(tier_id=layer.tier_id, index=index).exists()
+    ):
         raise BadUserInput(f"index {index} is taken in this tier", field="input.index")
     for key, value in _row_values(spec).items():
         setattr(layer, key, value)
@@ -335,7 +341,6 @@ def restriction_specs(raw: list[dict[str, Any]]) -> tuple[RestrictionSpec, ...]:
     )
 
 
-
 async def tiers_using(
     *, org_id: int, contact_ids: set[int] | None = None, group_ids: set[int] | None = None
 ) -> set[int]:
@@ -377,7 +382,9 @@ async def understaffed_by_group_change(
         for e in entries:
             if e.layer_id != layer.id:
                 continue
-            contacts.extend([e.contact_id] if e.contact_id is not None else members.get(e.group_id or 0, []))
+            contacts.extend(
+                [e.contact_id] if e.contact_id is not None else members.get(e.group_id or 0, [])
+            )
         if layer.staff_on_call > len(dict.fromkeys(contacts)):
             names.append(layer.name)
     return sorted(names)

@@ -6,13 +6,14 @@ from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
 
-from app.api.common import Weekday
+from app.api.common import DateRangeInput, SortDirection, Weekday
 from app.api.context import Info
 from app.api.relay import Node, encode_id
 from app.api.scalars import LocalDateTime
 from app.contacts.types import ContactType
 from app.groups.types import GroupType
 from app.layers import models
+from app.layers.query import DateRange, LayerFilterSpec
 
 if TYPE_CHECKING:
     from app.tiers.types import TierType
@@ -26,7 +27,9 @@ class RotationUnit(enum.Enum):
     MONTH = "MONTH"
 
 
-@strawberry.enum(description="FORWARD hands over to the next participant; BACKWARD to the previous.")
+@strawberry.enum(
+    description="FORWARD hands over to the next participant; BACKWARD to the previous."
+)
 class RotationDirection(enum.Enum):
     FORWARD = "FORWARD"
     BACKWARD = "BACKWARD"
@@ -52,7 +55,9 @@ class Rotation:
     length: int
 
 
-@strawberry.type(description="How many are on call at once, how many hand over per turn, which way.")
+@strawberry.type(
+    description="How many are on call at once, how many hand over per turn, which way."
+)
 class StaffRotation:
     number_of_staff_on_call: int
     number_of_staff_to_rotate: int
@@ -116,7 +121,10 @@ class LayerParticipant:
         )
 
 
-@strawberry.type(name="Layer", description="A rotation inside a tier; the highest index with someone on call wins.")
+@strawberry.type(
+    name="Layer",
+    description="A rotation inside a tier; the highest index with someone on call wins.",
+)
 class LayerType(Node):
     pk: strawberry.Private[int]
     tier_pk: strawberry.Private[int]
@@ -140,6 +148,14 @@ class LayerType(Node):
     async def participants(self, info: Info) -> list[LayerParticipant]:
         rows = await info.context.loaders.participants_by_layer.load(self.pk)
         return [LayerParticipant.from_model(r) for r in rows]
+
+    @strawberry.field(description="CONTACT, GROUP or MIXED participants; null when there are none.")
+    async def participant_type(self, info: Info) -> ParticipantType | None:
+        from app.layers.query import participant_type
+
+        rows = await info.context.loaders.participants_by_layer.load(self.pk)
+        kind = participant_type([(r.contact_id, r.group_id) for r in rows])
+        return ParticipantType(kind) if kind else None
 
     @strawberry.field
     async def tier(self, info: Info) -> Annotated[TierType, strawberry.lazy("app.tiers.types")]:
@@ -203,7 +219,9 @@ class StaffRotationInput:
     )
     direction: RotationDirection = RotationDirection.FORWARD
     num_intervals: int | None = strawberry.field(
-        default=None, description="Days per turn, as the reference API counts them (DAY × numIntervals), when `rotation` is omitted."
+        default=None,
+        description="Days per turn as the reference API counts them (DAY times numIntervals), "
+        "used when `rotation` is omitted.",
     )
 
 
@@ -242,6 +260,105 @@ class LayerInput:
     restrictions: list[RestrictionInput] = strawberry.field(default_factory=list)
     recurrence: RecurrenceInput | None = None
     end: LocalDateTime | None = None
-    index: int | None = strawberry.field(default=None, description="Unique in the tier; a higher index wins.")
-    min_staff: int | None = strawberry.field(default=None, description="Defaults to numberOfStaffOnCall.")
+    index: int | None = strawberry.field(
+        default=None, description="Unique in the tier; a higher index wins."
+    )
+    min_staff: int | None = strawberry.field(
+        default=None, description="Defaults to numberOfStaffOnCall."
+    )
     skip_unavailable: bool = True
+
+
+@strawberry.enum(
+    description="How a layer names its participants, as the reference's staff assignments do."
+)
+class ParticipantType(enum.Enum):
+    CONTACT = "CONTACT"
+    GROUP = "GROUP"
+    MIXED = "MIXED"
+
+
+@strawberry.enum
+class LayerSortField(enum.Enum):
+    NAME = "NAME"
+    INDEX = "INDEX"
+    SCHEDULE_NAME = "SCHEDULE_NAME"
+    TIER_NUMBER = "TIER_NUMBER"
+    RECURRENCE_FROM = "RECURRENCE_FROM"
+    RECURRENCE_TO = "RECURRENCE_TO"
+    MIN_STAFF = "MIN_STAFF"
+    STAFF_ON_CALL = "STAFF_ON_CALL"
+    CREATED_AT = "CREATED_AT"
+    UPDATED_AT = "UPDATED_AT"
+
+
+@strawberry.input
+class LayerSort:
+    field: LayerSortField
+    direction: SortDirection = SortDirection.ASC
+
+
+@strawberry.input(
+    description="Each field takes a list matched with OR; fields are ANDed; omitted fields "
+    "match everything. Date ranges are inclusive."
+)
+class LayerFilter:
+    id: list[strawberry.ID] | None = None
+    name: list[str] | None = None
+    name_contains: list[str] | None = None
+    schedule: list[strawberry.ID] | None = None
+    tier: list[strawberry.ID] | None = None
+    tier_number: list[int] | None = None
+    recurrence_type: list[RecurrenceType] | None = None
+    recurrence_from: DateRangeInput | None = strawberry.field(
+        default=None, description="datesApplicable.from inside this range."
+    )
+    recurrence_to: DateRangeInput | None = strawberry.field(
+        default=None, description="datesApplicable.to inside this range."
+    )
+    active_between: DateRangeInput | None = strawberry.field(
+        default=None, description="Recurrence dates overlapping this range (no recurrence: always)."
+    )
+    every_n: list[int] | None = None
+    participant_type: list[ParticipantType] | None = None
+    min_staff: list[int] | None = None
+    number_of_staff_on_call: list[int] | None = None
+    number_of_staff_to_rotate: list[int] | None = None
+    direction: list[RotationDirection] | None = None
+    rotation_unit: list[RotationUnit] | None = None
+
+    def to_spec(self) -> LayerFilterSpec:
+        from app.api.relay import decode_ids
+
+        def rng(r: DateRangeInput | None) -> DateRange | None:
+            return DateRange(r.from_, r.to) if r is not None else None
+
+        return LayerFilterSpec(
+            ids=decode_ids(self.id, "Layer", field="filter.id") if self.id is not None else None,
+            names=self.name,
+            name_contains=self.name_contains,
+            schedule_ids=decode_ids(self.schedule, "Schedule", field="filter.schedule")
+            if self.schedule is not None
+            else None,
+            tier_ids=decode_ids(self.tier, "Tier", field="filter.tier")
+            if self.tier is not None
+            else None,
+            tier_numbers=self.tier_number,
+            recurrence_types=[t.value for t in self.recurrence_type]
+            if self.recurrence_type is not None
+            else None,
+            recurrence_from=rng(self.recurrence_from),
+            recurrence_to=rng(self.recurrence_to),
+            active_between=rng(self.active_between),
+            every_n=self.every_n,
+            participant_types=[t.value for t in self.participant_type]
+            if self.participant_type is not None
+            else None,
+            min_staff=self.min_staff,
+            staff_on_call=self.number_of_staff_on_call,
+            staff_to_rotate=self.number_of_staff_to_rotate,
+            directions=[d.value for d in self.direction] if self.direction is not None else None,
+            rotation_units=[u.value for u in self.rotation_unit]
+            if self.rotation_unit is not None
+            else None,
+        )

@@ -5,8 +5,8 @@ from tortoise.models import Model
 class Shift(Model):
     """A confirmed piece of a tier's timeline.
 
-    Rows from now to the horizon are kept equal to the computed timeline; rows that ended
-    are history and never rewritten. ``assignees`` are contact ids, primary first; a contact
+    Rows from now to the horizon are kept equal to the computed timeline. Rows that ended
+    are history and never rewritten. ``assignees`` are contact ids, primary first. A contact
     deleted later simply drops out when the row is read.
     """
 

@@ -15,7 +15,7 @@ class Substitution(Model):
     """An exception for one contact: unavailable, or replaced by ``replacement``.
 
     It applies on the recurrence's local dates, inside the optional daily window
-    ``window_start``..``window_end`` (``HH:MM``; an end at or before the start is on the next
+    ``window_start``..``window_end`` (``HH:MM``, an end at or before the start is on the next
     day), in ``timezone``, or in the schedule's zone when ``timezone`` is null (a substitution
     without a schedule always has one). ``ends_on`` is the last date the recurrence can apply
     on (the earlier of ``recurrence_to`` and the rule's own end), kept for date-range filters.

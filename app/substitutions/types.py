@@ -6,7 +6,7 @@ from typing import Annotated, Self
 
 import strawberry
 
-from app.api.common import SortDirection
+from app.api.common import DateRangeInput, SortDirection
 from app.api.context import Info
 from app.api.relay import Node, encode_id
 from app.contacts.types import ContactType
@@ -224,12 +224,6 @@ class UpdateSubstitutionInput:
     window: TimeWindowInput | None = strawberry.UNSET
     timezone: str | None = strawberry.UNSET
     status: SubstitutionStatus | None = strawberry.UNSET
-
-
-@strawberry.input(description="An inclusive range of dates.")
-class DateRangeInput:
-    from_: date = strawberry.field(name="from")
-    to: date
 
 
 @strawberry.input(

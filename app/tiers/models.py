@@ -3,7 +3,7 @@ from tortoise.models import Model
 
 
 class Tier(Model):
-    """An escalation level of a schedule; number 1 is the primary."""
+    """An escalation level of a schedule: number 1 is the primary."""
 
     id = fields.IntField(primary_key=True)
     organization: fields.ForeignKeyRelation["Organization"] = fields.ForeignKeyField(  # noqa: F821

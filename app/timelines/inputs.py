@@ -136,8 +136,11 @@ async def substitutions_for(
 
 
 async def busy_blocks_for(org_id: int, contact_ids: set[int]) -> tuple[BusyBlock, ...]:
-    """Imported busy time of these contacts (none until calendars are connected)."""
-    return ()
+    """Imported busy time of these contacts (their calendars' availability blocks, merged
+    per contact), in one query."""
+    from app.calendars import service as calendar_service
+
+    return await calendar_service.engine_blocks(org_id=org_id, contact_ids=contact_ids)
 
 
 async def load_tier_inputs(

@@ -25,6 +25,7 @@ from app.timelines.types import (
     ShiftType,
     TierTimelineType,
     contacts_of,
+    people_of,
 )
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ async def tier_shifts(root: Any, info: Info, from_: From, to: To) -> list[ShiftT
     past since the tier was first confirmed comes from its confirmed rows."""
     _window(info, from_, to)
     shifts = await info.context.loaders.tier_shifts.load((root.pk, from_, to))
-    return [ShiftType.from_shift(root.pk, s) for s in shifts]
+    people = await people_of(info, shifts)
+    return [ShiftType.from_shift(root.pk, s, people) for s in shifts]
 
 
 async def tier_timeline(root: Any, info: Info, from_: From, to: To) -> TierTimelineType:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Self
 
@@ -32,6 +33,13 @@ class ShiftOrigin(enum.Enum):
 async def contacts_of(info: Info, ids: tuple[int, ...]) -> list[ContactType]:
     rows = await info.context.loaders.contact.load_many(list(ids))
     return [ContactType.from_model(r) for r in rows if r is not None]
+
+
+async def people_of(info: Info, shifts: Sequence[Shift]) -> dict[int, ContactType]:
+    """Every assignee of these shifts, loaded once (batched with other lists)."""
+    ids = sorted({i for s in shifts for i in s.assignees})
+    rows = await info.context.loaders.contact.load_many(ids)
+    return {r.id: ContactType.from_model(r) for r in rows if r is not None}
 
 
 async def _positions(info: Info, ids: tuple[int | None, ...]) -> list[ContactType | None]:
@@ -68,10 +76,14 @@ class ShiftType:
     position_ids: strawberry.Private[tuple[int | None, ...]]
     layer_pk: strawberry.Private[int | None]
     on_demand_pk: strawberry.Private[int | None]
+    people: strawberry.Private[dict[int, ContactType] | None] = None
 
     @strawberry.field(description="Who is on call, in order: 1 = primary, 2 = secondary…")
-    async def assignees(self, info: Info) -> list[ContactType]:
-        return await contacts_of(info, self.assignee_ids)
+    def assignees(self, info: Info) -> list[ContactType]:
+        if self.people is not None:
+            # Loaded once for the whole list of shifts: no coroutine per shift.
+            return [self.people[i] for i in self.assignee_ids if i in self.people]
+        return contacts_of(info, self.assignee_ids)  # type: ignore[return-value]
 
     @strawberry.field(description="Positions 1..k of the layer; null where a position is empty.")
     async def positions(self, info: Info) -> list[ContactType | None]:
@@ -94,8 +106,11 @@ class ShiftType:
         return TierType.from_model(row)
 
     @classmethod
-    def from_shift(cls, tier_pk: int, s: Shift) -> Self:
+    def from_shift(
+        cls, tier_pk: int, s: Shift, people: dict[int, ContactType] | None = None
+    ) -> Self:
         return cls(
+            people=people,
             start=s.start,
             end=s.end,
             origin=ShiftOrigin(s.origin.value),

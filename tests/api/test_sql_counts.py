@@ -75,5 +75,6 @@ async def test_nested_query_costs_the_same_sql_for_5_and_50_schedules(api: Api) 
     await models.Schedule.all().delete()
     many, _ = await statements_for(api, 50)
     assert few == many, (few, many)
-    # token lookup, count, page, tiers, layers, participants, contacts, groups, members
-    assert many == 9
+    # count, page, tiers, layers, participants, contacts, groups, members (the token was
+    # looked up by the warm-up request and is remembered for a second)
+    assert many == 8
