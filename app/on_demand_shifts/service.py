@@ -106,15 +106,11 @@ async def _make_room(
             tail_end = other.end
             other.end = spec.start
             await other.save(update_fields=["end", "updated_at"])
-            contacts = (
-                await models.OnDemandShiftContact.filter(shift_id=other.id)
-                .order_by("position")
-                .values_list("contact_id", flat=True)
-            )
+            contacts = (await contact_ids_of([other.id]))[other.id]
             tail = await models.OnDemandShift.create(
                 organization_id=other.organization_id, tier_id=tier.id, start=spec.end, end=tail_end
             )
-            await _write_contacts(tail.id, list(contacts))
+            await _write_contacts(tail.id, contacts)
         elif other.start < spec.start:
             other.end = spec.start
             await other.save(update_fields=["end", "updated_at"])
@@ -146,6 +142,17 @@ async def get_shift(*, org_id: int, shift_id: int) -> models.OnDemandShift:
     return shift
 
 
+async def _get_locked(
+    *, org_id: int, shift_id: int
+) -> tuple[models.OnDemandShift, tier_models.Tier]:
+    """A shift read while its tier is locked. The tier is found from a first read (a shift
+    never changes tier); the shift is read again under the lock, because a concurrent writer
+    may have trimmed, split or deleted it while this one waited for the lock."""
+    shift = await get_shift(org_id=org_id, shift_id=shift_id)
+    tier = await _lock_tier(org_id=org_id, tier_id=shift.tier_id)
+    return await get_shift(org_id=org_id, shift_id=shift_id), tier
+
+
 async def contact_ids_of(shift_ids: Sequence[int]) -> dict[int, list[int]]:
     out: dict[int, list[int]] = {pk: [] for pk in shift_ids}
     if shift_ids:
@@ -168,7 +175,7 @@ async def update_shift(
     sure: bool,
 ) -> models.OnDemandShift:
     """Change a shift's times and/or contacts (None keeps a field); same overlap rule."""
-    shift = await get_shift(org_id=org_id, shift_id=shift_id)
+    shift, tier = await _get_locked(org_id=org_id, shift_id=shift_id)
     current = (await contact_ids_of([shift.id]))[shift.id]
     spec = ShiftSpec(
         start=start or shift.start,
@@ -176,7 +183,6 @@ async def update_shift(
         contact_ids=contact_ids if contact_ids is not None else tuple(current),
     )
     await _check(org_id=org_id, spec=spec)
-    tier = await _lock_tier(org_id=org_id, tier_id=shift.tier_id)
     await _make_room(tier=tier, spec=spec, sure=sure, exclude=shift.id)
     shift.start, shift.end = spec.start, spec.end
     await shift.save()
@@ -187,8 +193,7 @@ async def update_shift(
 
 
 async def delete_shift(*, org_id: int, shift_id: int) -> None:
-    shift = await get_shift(org_id=org_id, shift_id=shift_id)
-    await _lock_tier(org_id=org_id, tier_id=shift.tier_id)
+    shift, _ = await _get_locked(org_id=org_id, shift_id=shift_id)
     await shift.delete()
     await tier_service.bump_version(tier_ids={shift.tier_id})
 
