@@ -43,10 +43,49 @@ def current() -> Clock:
     return _current.get()
 
 
-def now() -> datetime:
-    return _current.get().now()
-
-
 def use(clock: Clock) -> None:
     """Install ``clock`` for the current task and the tasks it starts."""
     _current.set(clock)
+
+
+class ClockReads:
+    """What one request learned from the clock: whether its answer depends on "now", and
+    until when that answer stays true (None: unknown, so it must not be reused)."""
+
+    __slots__ = ("expires", "uncacheable")
+
+    def __init__(self) -> None:
+        self.uncacheable = False
+        self.expires: datetime | None = None
+
+
+_reads: ContextVar[ClockReads | None] = ContextVar("rotagraph_clock_reads", default=None)
+
+
+def track() -> ClockReads:
+    """Start recording clock reads for the current request."""
+    reads = ClockReads()
+    _reads.set(reads)
+    return reads
+
+
+def now() -> datetime:
+    """The current instant. Inside a tracked request it marks the answer as depending on
+    the clock with no known expiry, so that answer is never reused."""
+    reads = _reads.get()
+    if reads is not None:
+        reads.uncacheable = True
+    return _current.get().now()
+
+
+def now_valid_until() -> datetime:
+    """The current instant, for a caller that will declare with ``valid_until`` how long its
+    answer stays true."""
+    return _current.get().now()
+
+
+def valid_until(instant: datetime) -> None:
+    """Declare that the answer being built stays true until ``instant``."""
+    reads = _reads.get()
+    if reads is not None and (reads.expires is None or instant < reads.expires):
+        reads.expires = instant

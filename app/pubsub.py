@@ -120,6 +120,13 @@ def publish_after_commit(channel: str, event: Event) -> None:
         _background.add(task)
         task.add_done_callback(_background.discard)
         return
+    if getattr(_broker, "transactional", False):
+        # PostgreSQL NOTIFY joins the write transaction: it leaves only if that commits.
+        async def notify() -> None:
+            await _broker.publish_in_transaction(channel, event)  # type: ignore[attr-defined]
+
+        db.before_commit(key, notify)
+        return
     db.after_commit(key, send)
 
 

@@ -17,6 +17,7 @@ import pytest
 from tortoise import Tortoise, connections
 from tortoise.backends.base.executor import EXECUTOR_CACHE
 
+from app import versions
 from app.auth import service as auth_service
 from app.auth.roles import Role
 from app.clock import FixedClock
@@ -104,6 +105,7 @@ async def prepare_database(backend: str, tmp_path: Path) -> str:
     # Computed timelines are cached per process by (tier id, version): a new database reuses ids.
     TIMELINE_CACHE.clear()
     auth_service.forget_all_tokens()
+    versions.KNOWN.clear()
     if backend == "sqlite":
         url = f"sqlite://{tmp_path / 'test.sqlite3'}"
         await Tortoise.init(config=tortoise_config(url))
@@ -210,7 +212,11 @@ class Api:
 @asynccontextmanager
 async def running_app(url: str, backend: str, **overrides: Any) -> AsyncIterator[Api]:
     clock = FixedClock(NOW)
-    settings = Settings(**{"database_url": url, "run_jobs": False, **overrides})
+    # The response cache is off unless a test turns it on: many tests write through
+    # services directly (no mutation, so no version bump) and then read back.
+    settings = Settings(
+        **{"database_url": url, "run_jobs": False, "response_cache_entries": 0, **overrides}
+    )
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -10,6 +10,7 @@ from starlette.responses import Response
 from starlette.websockets import WebSocket
 from strawberry.types import Info as StrawberryInfo
 
+from app import versions
 from app.api.loaders import Loaders
 from app.auth.roles import Role
 from app.auth.service import Auth
@@ -73,10 +74,14 @@ def viewer(info: Info) -> int:
 
 
 def editor(info: Info) -> int:
-    """The organization id of a caller allowed to write."""
-    return info.context.require(Role.EDITOR).org_id
+    """The organization id of a caller allowed to write (its writes bump the org's version)."""
+    org_id = info.context.require(Role.EDITOR).org_id
+    versions.writing(org_id)
+    return org_id
 
 
 def admin(info: Info) -> int:
     """The organization id of a caller allowed to manage tokens and destinations."""
-    return info.context.require(Role.ADMIN).org_id
+    org_id = info.context.require(Role.ADMIN).org_id
+    versions.writing(org_id)
+    return org_id

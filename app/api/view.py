@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import json
+
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
@@ -15,6 +17,8 @@ from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
 from app import clock as clock_module
+from app import versions
+from app.api import response_cache
 from app.api.context import Context
 from app.api.errors import shape_error
 from app.auth import service as auth_service
@@ -50,6 +54,31 @@ def _capped_receive(receive: Receive, limit: int) -> Receive:
     return wrapped
 
 
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            return {"type": "http.disconnect"}
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
 def _wants_html(scope: Scope) -> bool:
     headers = dict(scope.get("headers") or [])
     accept = headers.get(b"accept", b"").decode("latin-1")
@@ -68,6 +97,9 @@ class RotagraphGraphQL(GraphQL[Context, None]):
         )
         self.settings = settings
         self.clock = clock
+        self.cache = response_cache.ResponseCache(
+            max_entries=settings.response_cache_entries, max_bytes=settings.response_cache_bytes
+        )
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -92,11 +124,55 @@ class RotagraphGraphQL(GraphQL[Context, None]):
             return
         scope.setdefault("state", {})["auth"] = auth
         try:
-            await super().__call__(
-                scope, _capped_receive(receive, self.settings.max_body_bytes), send
-            )
+            await self._serve(scope, receive, send, auth)
         except BodyTooLarge:
             await self._too_large()(scope, receive, send)
+
+    async def _serve(self, scope: Scope, receive: Receive, send: Send, auth: Auth) -> None:
+        """Answer from the response cache when the request is a query whose answer is stored
+        for the organization's current data version; otherwise execute and maybe store."""
+        capped = _capped_receive(receive, self.settings.max_body_bytes)
+        if scope.get("method") != "POST" or not self.cache.enabled:
+            await super().__call__(scope, capped, send)
+            return
+        body = await _read_body(capped)
+        request = response_cache.cacheable_request(body)
+        key = None
+        if request is not None:
+            version = await versions.current(auth.org_id)
+            key = response_cache.key_of(
+                request,
+                org_id=auth.org_id,
+                role=auth.role.value,
+                token_id=auth.token_id,
+                version=version,
+            )
+            hit = self.cache.get(key, self.clock.now())
+            if hit is not None:
+                await Response(hit, media_type="application/json")(scope, receive, send)
+                return
+        reads = clock_module.track()
+        status = 0
+        chunks: list[bytes] = []
+
+        async def capture(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            elif message["type"] == "http.response.body" and key is not None:
+                chunks.append(message.get("body", b""))
+            await send(message)
+
+        await super().__call__(scope, _replay(body), capture)
+        if key is None or status != 200:
+            return
+        if reads.uncacheable and reads.expires is None:
+            self.cache.counters.uncacheable += 1
+            return
+        answer = b"".join(chunks)
+        if b'"errors"' in answer and json.loads(answer).get("errors"):
+            return
+        self.cache.put(key, answer, reads.expires)
 
     def _too_large(self) -> JSONResponse:
         return JSONResponse(

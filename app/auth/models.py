@@ -5,6 +5,7 @@ from tortoise.models import Model
 class Organization(Model):
     id = fields.IntField(primary_key=True)
     name = fields.CharField(max_length=200)
+    data_version = fields.IntField(default=1)
     created_at = fields.DatetimeField(auto_now_add=True)
 
     class Meta:

@@ -1,6 +1,8 @@
-"""In-process background jobs: each job a coroutine run every `interval` seconds.
+"""Background jobs: each job a coroutine run once per time slot of `interval` seconds.
 
-A job that fails is logged and tried again at its next tick; one slow job never delays
+Every process runs the loop, but a slot is claimed through the job table with a lease, so
+with several processes each slot runs in exactly one of them (see ``app.jobs.queue``). A
+job that fails is logged and runs again in its next slot; one slow job never delays
 another. The runner starts in the app's lifespan (RUN_JOBS) and stops with it.
 """
 
@@ -31,10 +33,15 @@ class JobRunner:
         self._tasks: list[asyncio.Task[None]] = []
 
     async def _loop(self, job: Job) -> None:
+        from app.jobs import queue
+
         clock_module.use(self.clock)
+        lease = max(10.0, 3 * job.interval)
         while True:
             try:
-                await job.run()
+                row = await queue.claim_slot(job.name, job.interval, lease=lease)
+                if row is not None:
+                    await queue.run_leased(row, job.run, lease=lease)
             except asyncio.CancelledError:
                 raise
             except Exception:  # a failing job must not stop the others or itself

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from app import versions
 from app.engine import Shift, resolve
 from app.errors import BadUserInput
 from app.schedules import models as schedule_models
@@ -182,6 +183,8 @@ async def confirm(
                 tier, timelines[tier.id].shifts, rows_by_tier[tier.id], now
             )
             moved = tier.confirmed_until is None or target != tier.confirmed_until
+            if changed_from is not None or moved:
+                versions.touch(tier.organization_id)
             await tier_models.Tier.filter(id=tier.id).update(
                 confirmed_version=tier.data_version,
                 confirmed_until=target,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
@@ -68,7 +68,9 @@ async def tier_timeline(root: Any, info: Info, from_: From, to: To) -> TierTimel
 async def schedule_on_call_now(root: Any, info: Info) -> list[OnCallNow]:
     """Per tier, who is on call now, since and until when."""
     tiers = await info.context.loaders.tiers_by_schedule.load(root.pk)
-    found = await service.on_call_now(org_id=info.context.org_id, tiers=tiers, now=clock.now())
+    now = clock.now_valid_until()
+    found = await service.on_call_now(org_id=info.context.org_id, tiers=tiers, now=now)
+    clock.valid_until(min((o.changes_at for o in found), default=now + service.ON_CALL_LOOKAHEAD))
     return [
         OnCallNow(tier_pk=o.tier_id, assignee_ids=o.assignees, since=o.since, until=o.until)
         for o in found
@@ -82,9 +84,12 @@ async def schedule_next_handoffs(root: Any, info: Info, count: int = 5) -> list[
 
         raise BadUserInput("must be between 1 and 100", field="count")
     tiers = await info.context.loaders.tiers_by_schedule.load(root.pk)
+    now = clock.now_valid_until()
     found = await service.next_handoffs(
-        org_id=info.context.org_id, tiers=tiers, now=clock.now(), count=count
+        org_id=info.context.org_id, tiers=tiers, now=now, count=count
     )
+    # The list changes when its first handoff passes (or when the look-ahead window moves).
+    clock.valid_until(found[0].at if found else service.day_floor(now) + timedelta(days=1))
     return [
         Handoff(at=h.at, tier_pk=h.tier_id, before_ids=h.before, after_ids=h.after) for h in found
     ]

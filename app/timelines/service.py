@@ -193,6 +193,8 @@ class OnCall:
     assignees: tuple[int, ...]
     since: datetime | None
     until: datetime | None
+    changes_at: datetime
+    """When this answer stops being true (the end of the run, gaps included)."""
 
 
 async def on_call_now(
@@ -212,6 +214,7 @@ async def on_call_now(
                         assignees=who,
                         since=a if who else None,
                         until=b if who else None,
+                        changes_at=b,
                     )
                 )
                 break

@@ -1,0 +1,160 @@
+"""Claiming background work with row leases, the same way on SQLite and PostgreSQL.
+
+A claim selects candidate rows with ``select_for_update(skip_locked=True)`` (a no-op on
+SQLite, where one connection serialises transactions) and then takes each with a
+compare-and-set UPDATE whose row count says whether this process won. Slow work runs
+after the claim transaction; a heartbeat extends the lease while it runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import socket
+import uuid
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime, timedelta
+
+from tortoise.exceptions import IntegrityError
+from tortoise.expressions import F, Q
+
+from app import db
+from app.clock import SystemClock
+from app.jobs import models
+
+OWNER = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+KEYED_RUN_AT = datetime(1970, 1, 1, tzinfo=UTC)
+"""Keyed work has one row per key: its run_at is this fixed instant."""
+
+_real = SystemClock()
+
+
+def real_now() -> datetime:
+    """Leases and slots follow real time, whatever clock the domain runs on (tests move
+    the domain clock; leases must still expire for real)."""
+    return _real.now()
+
+
+def slot_of(now: datetime, interval: float) -> datetime:
+    step = max(interval, 0.001)
+    seconds = now.timestamp()
+    return datetime.fromtimestamp(seconds - seconds % step, tz=UTC)
+
+
+async def _insert_ignoring_duplicate(**values: object) -> None:
+    with contextlib.suppress(IntegrityError):
+        async with db.transaction():
+            await models.JobRow.create(**values)
+
+
+def _claimable(now: datetime) -> Q:
+    return Q(status="QUEUED") | Q(status="RUNNING", lease_until__lt=now)
+
+
+async def _take(row: models.JobRow, *, lease: float, owner: str) -> bool:
+    """Compare-and-set: this process wins only if the row is still claimable as read."""
+    now = real_now()
+    won = await models.JobRow.filter(
+        Q(id=row.id) & Q(status=row.status) & _claimable(now) & Q(attempts=row.attempts)
+    ).update(
+        status="RUNNING",
+        owner=owner,
+        lease_until=now + timedelta(seconds=lease),
+        attempts=F("attempts") + 1,
+    )
+    return bool(won)
+
+
+async def claim_slot(kind: str, interval: float, *, lease: float, owner: str = OWNER) -> models.JobRow | None:
+    """The row of this kind's current time slot, if this process claimed it."""
+    run_at = slot_of(real_now(), interval)
+    await _insert_ignoring_duplicate(kind=kind, key="", run_at=run_at)
+    async with db.transaction():
+        row = (
+            await models.JobRow.filter(kind=kind, key="", run_at=run_at)
+            .filter(_claimable(real_now()))
+            .select_for_update(skip_locked=True)
+            .first()
+        )
+        if row is None or not await _take(row, lease=lease, owner=owner):
+            return None
+    return row
+
+
+async def enqueue(kind: str, key: str) -> None:
+    """Ask for keyed work. A key has one row: a DONE row is queued again; a RUNNING one is
+    marked to run once more when it finishes (it may have read stale data)."""
+    await _insert_ignoring_duplicate(kind=kind, key=key, run_at=KEYED_RUN_AT)
+    await models.JobRow.filter(kind=kind, key=key, run_at=KEYED_RUN_AT, status__in=("DONE", "FAILED")).update(
+        status="QUEUED"
+    )
+    await models.JobRow.filter(kind=kind, key=key, run_at=KEYED_RUN_AT, status="RUNNING").update(rerun=True)
+
+
+async def claim_keyed(kind: str, *, limit: int, lease: float, owner: str = OWNER) -> list[models.JobRow]:
+    """Up to ``limit`` queued (or abandoned) keys of a kind, each claimed by this process."""
+    async with db.transaction():
+        rows = (
+            await models.JobRow.filter(kind=kind, run_at=KEYED_RUN_AT)
+            .filter(_claimable(real_now()))
+            .order_by("updated_at", "id")
+            .limit(limit)
+            .select_for_update(skip_locked=True)
+        )
+        won = [row for row in rows if await _take(row, lease=lease, owner=owner)]
+    return won
+
+
+async def finish(row: models.JobRow, *, owner: str = OWNER, error: str | None = None) -> None:
+    """Mark work done (or failed); keyed work asked for again meanwhile is queued again."""
+    async with db.transaction():
+        again = await models.JobRow.filter(id=row.id, owner=owner, rerun=True).update(
+            status="QUEUED", rerun=False, lease_until=None, last_error=error
+        )
+        if not again:
+            await models.JobRow.filter(id=row.id, owner=owner).update(
+                status="FAILED" if error else "DONE", lease_until=None, last_error=error
+            )
+
+
+async def heartbeat(row: models.JobRow, *, lease: float, owner: str = OWNER) -> bool:
+    """Extend the lease; False when another process took the work over."""
+    return bool(
+        await models.JobRow.filter(id=row.id, owner=owner, status="RUNNING").update(
+            lease_until=real_now() + timedelta(seconds=lease)
+        )
+    )
+
+
+async def run_leased(
+    row: models.JobRow, work: Callable[[], Awaitable[object]], *, lease: float, owner: str = OWNER
+) -> None:
+    """Run claimed work with a heartbeat every third of the lease, then record the end."""
+
+    async def beat() -> None:
+        while True:
+            await asyncio.sleep(lease / 3)
+            await heartbeat(row, lease=lease, owner=owner)
+
+    beating = asyncio.create_task(beat())
+    error: str | None = None
+    try:
+        await work()
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # recorded on the row; the job itself logs details
+        error = f"{type(exc).__name__}: {exc}"[:2000]
+        raise
+    finally:
+        beating.cancel()
+        await asyncio.gather(beating, return_exceptions=True)
+        if not asyncio.current_task() or not asyncio.current_task().cancelling():  # type: ignore[union-attr]
+            await finish(row, owner=owner, error=error)
+
+
+async def prune(*, older_than: timedelta = timedelta(days=1)) -> int:
+    """Forget finished periodic slots (keyed rows stay: one per key)."""
+    return await models.JobRow.filter(
+        status__in=("DONE", "FAILED"), run_at__lt=real_now() - older_than
+    ).exclude(run_at=KEYED_RUN_AT).delete()
