@@ -24,6 +24,8 @@ MODEL_MODULES = [
     "app.shifts.models",
     "app.substitutions.models",
     "app.destinations.models",
+    "app.jobs.models",
+    "app.calendars.models",
 ]
 MIGRATIONS_MODULE = "app.migrations"
 
@@ -78,8 +80,10 @@ async def migrate(database_url: str) -> None:
     """Apply every migration not yet applied (Tortoise's built-in migrations)."""
     from tortoise.migrations.api.migrate import migrate as run_migrations
 
-    await run_migrations(config=tortoise_config(database_url))
-    await Tortoise.close_connections()
+    try:
+        await run_migrations(config=tortoise_config(database_url))
+    finally:
+        await Tortoise.close_connections()
 
 
 Hook = Callable[[], Awaitable[None]]
@@ -106,6 +110,11 @@ def before_commit(key: str, hook: Hook) -> None:
     hooks = _hooks.get()
     if hooks is not None:
         hooks.before_commit.setdefault(key, hook)
+
+
+BEGIN_CALLBACKS: list[Callable[[], None]] = []
+"""Called at the start of every outermost transaction (e.g. to note which organization a
+mutation writes to)."""
 
 
 def transaction_state(key: str, factory: Callable[[], T]) -> T | None:
@@ -141,6 +150,8 @@ async def transaction() -> AsyncIterator[BaseDBAsyncClient]:
     token = _hooks.set(hooks)
     try:
         async with in_transaction() as conn:
+            for begin in BEGIN_CALLBACKS:
+                begin()
             yield conn
             while hooks.before_commit:
                 key = next(iter(hooks.before_commit))

@@ -9,7 +9,6 @@ from app.auth.types import ApiTokenType, CreatedApiToken, OrganizationType, Role
 from app.db import transaction
 
 
-
 @strawberry.type
 class AuthQuery:
     @strawberry.field(description="The calling token, its role and its organization.")
@@ -58,8 +57,6 @@ class AuthMutation:
                 now=info.context.clock.now(),
             )
         return ApiTokenType.from_model(token)
-
-
 
 
 __all__ = ["AuthMutation", "AuthQuery", "viewer"]

@@ -31,12 +31,16 @@ class OrganizationType(Node):
         return cls(id=encode_id("Organization", m.id), pk=m.id, name=m.name)
 
 
-@strawberry.type(name="ApiToken", description="A bearer credential. Its secret is never shown again.")
+@strawberry.type(
+    name="ApiToken", description="A bearer credential. Its secret is never shown again."
+)
 class ApiTokenType(Node):
     pk: strawberry.Private[int]
     name: str
     role: Role
-    prefix: str = strawberry.field(description="The first characters of the secret, to tell tokens apart.")
+    prefix: str = strawberry.field(
+        description="The first characters of the secret, to tell tokens apart."
+    )
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None

@@ -21,7 +21,7 @@ class OnDemandShift(Model):
 
     class Meta:
         table = "on_demand_shift"
-        indexes = (("tier", "start"),)
+        indexes = (("tier_id", "start"),)
 
 
 class OnDemandShiftContact(Model):

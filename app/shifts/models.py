@@ -31,4 +31,4 @@ class Shift(Model):
 
     class Meta:
         table = "shift"
-        indexes = (("tier", "end"), ("tier", "start"))
+        indexes = (("tier_id", "end"), ("tier_id", "start"))

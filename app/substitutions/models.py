@@ -56,4 +56,4 @@ class Substitution(Model):
 
     class Meta:
         table = "substitution"
-        indexes = (("organization", "status"),)
+        indexes = (("organization_id", "status"),)

@@ -1,0 +1,290 @@
+"""Demo data: one organization with contacts, groups and schedules that exercise every rule.
+
+Everything goes through the domain services inside one transaction, so the demo obeys the
+same validation as the API and either loads completely or not at all.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from app.auth import service as auth_service
+from app.auth.roles import Role
+from app.contacts import service as contact_service
+from app.db import transaction
+from app.groups import service as group_service
+from app.layers import service as layer_service
+from app.layers.service import LayerSpec, ParticipantSpec, RecurrenceSpec, RestrictionSpec
+from app.schedules import service as schedule_service
+from app.tiers import service as tier_service
+
+ORGANIZATION_NAME = "Demo Corp"
+TOKEN_NAME = "demo admin"
+
+MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
+WORKDAYS = (MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY)
+
+
+# (name, phone, zone). Example data only: the .example domain and fictional numbers.
+PEOPLE = (
+    ("Amara Okafor", "+44 20 7946 0101", "Europe/London"),
+    ("Lukas Becker", "+49 30 5550 1202", "Europe/Berlin"),
+    ("Chloé Dubois", "+33 1 5550 1303", "Europe/Paris"),
+    ("Erik Lindqvist", "+46 8 5550 1404", "Europe/Stockholm"),
+    ("Noah Williams", "+1 212 555 0105", "America/New_York"),
+    ("Daniel Kim", "+1 415 555 0106", "America/Los_Angeles"),
+    ("Sofía Márquez", "+52 55 5550 1707", "America/Mexico_City"),
+    ("Mateus Oliveira", "+55 11 5550 1808", "America/Sao_Paulo"),
+    ("Priya Raman", "+91 80 5550 1909", "Asia/Kolkata"),
+    ("Hiroshi Tanaka", "+81 3 5550 2010", "Asia/Tokyo"),
+    ("Grace Liu", "+61 2 5550 2111", "Australia/Sydney"),
+    ("Fatima Haddad", "+20 2 5550 2212", "Africa/Cairo"),
+)
+SRE_MEMBERS = ("Amara Okafor", "Lukas Becker", "Noah Williams", "Daniel Kim", "Grace Liu")
+DBA_MEMBERS = ("Priya Raman", "Hiroshi Tanaka", "Chloé Dubois", "Erik Lindqvist")
+
+
+def _email(name: str) -> str:
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return ascii_name.lower().replace(" ", ".") + "@democorp.example"
+
+
+def _monday_before(now: datetime, zone: str) -> date:
+    """The Monday of the week before ``now``'s week, in ``zone``: layers start in the past."""
+    today = now.astimezone(ZoneInfo(zone)).date()
+    return today - timedelta(days=today.weekday() + 7)
+
+
+def _at(day: date, hour: int, minute: int = 0) -> datetime:
+    """A wall-clock start (no offset): the layer's ``timezone`` says where the wall is."""
+    return datetime.combine(day, time(hour, minute))
+
+
+def _contacts(
+    ids: dict[str, int], *names: str, weekdays: tuple[int, ...] | None = None
+) -> tuple[ParticipantSpec, ...]:
+    return tuple(ParticipantSpec(contact_id=ids[n], weekdays=weekdays) for n in names)
+
+
+async def load_demo(*, now: datetime) -> tuple[int, str]:
+    """Create the demo organization and its data; returns (organization id, ADMIN secret).
+
+    Layer starts and recurrence dates are placed around ``now`` so the schedules have people
+    on call today. Every call creates a new organization.
+    """
+    if now.tzinfo is None:
+        raise ValueError("load_demo needs an aware datetime")
+    async with transaction():
+        org = await auth_service.create_organization(name=ORGANIZATION_NAME)
+        _, secret = await auth_service.create_token(org_id=org.id, name=TOKEN_NAME, role=Role.ADMIN)
+        ids: dict[str, int] = {}
+        for name, phone, zone in PEOPLE:
+            contact = await contact_service.create_contact(
+                org_id=org.id,
+                fields=contact_service.ContactFields(
+                    name=name, email=_email(name), phone=phone, timezone=zone
+                ),
+            )
+            ids[name] = contact.id
+        sres = await group_service.create_group(
+            org_id=org.id,
+            name="Platform SREs",
+            member_ids=[ids[n] for n in SRE_MEMBERS],
+        )
+        dbas = await group_service.create_group(
+            org_id=org.id,
+            name="Database team",
+            member_ids=[ids[n] for n in DBA_MEMBERS],
+        )
+        await _platform(org.id, ids, sres.id, now)
+        await _database(org.id, ids, dbas.id, now)
+        await _payments(org.id, ids, now)
+    return org.id, secret
+
+
+async def _schedule(
+    org_id: int, *, name: str, customer: str, timezone: str, email: str, phone: str
+) -> tuple[int, int]:
+    """A schedule with tiers 1 (Primary) and 2 (Escalation); returns the two tier ids."""
+    schedule = await schedule_service.create_schedule(
+        org_id=org_id,
+        fields=schedule_service.ScheduleFields(
+            name=name,
+            customer=customer,
+            default_email=email,
+            default_phone=phone,
+            timezone=timezone,
+        ),
+        tier_count=2,
+    )
+    tier_ids = []
+    for number, tier_name in ((1, "Primary"), (2, "Escalation")):
+        tier = await tier_service.get_tier_by_number(
+            org_id=org_id, schedule_id=schedule.id, number=number
+        )
+        await tier_service.update_tier(org_id=org_id, tier_id=tier.id, name=tier_name)
+        tier_ids.append(tier.id)
+    return tier_ids[0], tier_ids[1]
+
+
+async def _platform(org_id: int, ids: dict[str, int], sres: int, now: datetime) -> None:
+    """Weekly primary from a group, a weekend window, a pair of secondaries (k=2)."""
+    zone = "Europe/London"
+    monday = _monday_before(now, zone)
+    primary, escalation = await _schedule(
+        org_id,
+        name="Platform",
+        customer="Demo Corp Platform",
+        timezone=zone,
+        email="platform-oncall@democorp.example",
+        phone="+44 20 7946 0000",
+    )
+    await layer_service.set_tier_layers(
+        org_id=org_id,
+        tier_id=primary,
+        specs=[
+            LayerSpec(
+                name="Weekly primary",
+                start=_at(monday, 9),
+                timezone=zone,
+                unit="WEEK",
+                participants=(ParticipantSpec(group_id=sres),),
+            ),
+            LayerSpec(
+                name="Weekend cover",
+                start=_at(monday, 9),
+                timezone=zone,
+                unit="WEEK",
+                participants=_contacts(ids, "Mateus Oliveira", "Fatima Haddad"),
+                # Friday 18:00 until Monday 09:00.
+                restrictions=(RestrictionSpec("WEEKLY", "18:00", 63 * 60, weekday=FRIDAY),),
+            ),
+        ],
+    )
+    await layer_service.set_tier_layers(
+        org_id=org_id,
+        tier_id=escalation,
+        specs=[
+            LayerSpec(
+                name="Secondary pair",
+                start=_at(monday, 9),
+                timezone=zone,
+                unit="WEEK",
+                on_call=2,
+                to_rotate=1,
+                min_staff=1,
+                participants=_contacts(
+                    ids, "Lukas Becker", "Noah Williams", "Daniel Kim", "Amara Okafor"
+                ),
+            )
+        ],
+    )
+
+
+async def _database(org_id: int, ids: dict[str, int], dbas: int, now: datetime) -> None:
+    """Daily business-hours turns with a weekday-only participant, a monthly manager rota."""
+    zone = "America/New_York"
+    monday = _monday_before(now, zone)
+    primary, escalation = await _schedule(
+        org_id,
+        name="Databases",
+        customer="Demo Corp Data",
+        timezone=zone,
+        email="dba-oncall@democorp.example",
+        phone="+1 212 555 0100",
+    )
+    await layer_service.set_tier_layers(
+        org_id=org_id,
+        tier_id=primary,
+        specs=[
+            LayerSpec(
+                name="Business hours",
+                start=_at(monday, 9),
+                timezone=zone,
+                unit="DAY",
+                participants=(
+                    ParticipantSpec(group_id=dbas),
+                    *_contacts(ids, "Sofía Márquez", weekdays=WORKDAYS),
+                ),
+                restrictions=(RestrictionSpec("DAILY", "09:00", 8 * 60),),
+            ),
+            LayerSpec(
+                name="Release weeks",
+                start=_at(monday, 9),
+                timezone=zone,
+                unit="DAY",
+                participants=_contacts(ids, "Erik Lindqvist", "Priya Raman"),
+                # Every second week, counted from the recurrence's first day.
+                recurrence=RecurrenceSpec("PERIODIC", start=monday, every_n=2),
+            ),
+        ],
+    )
+    await layer_service.set_tier_layers(
+        org_id=org_id,
+        tier_id=escalation,
+        specs=[
+            LayerSpec(
+                name="Engineering manager",
+                start=_at(monday.replace(day=1), 9),
+                timezone=zone,
+                unit="MONTH",
+                direction="BACKWARD",
+                participants=_contacts(ids, "Noah Williams", "Chloé Dubois", "Hiroshi Tanaka"),
+            )
+        ],
+    )
+
+
+async def _payments(org_id: int, ids: dict[str, int], now: datetime) -> None:
+    """Follow-the-sun hours, office-day and one-off freeze layers (REPEAT, ICAL, OCCURRENCE)."""
+    zone = "UTC"
+    monday = _monday_before(now, zone)
+    primary, escalation = await _schedule(
+        org_id,
+        name="Payments API",
+        customer="Demo Corp Payments",
+        timezone="Europe/Berlin",
+        email="payments-oncall@democorp.example",
+        phone="+49 30 5550 1000",
+    )
+    await layer_service.set_tier_layers(
+        org_id=org_id,
+        tier_id=primary,
+        specs=[
+            LayerSpec(
+                name="Follow the sun",
+                start=_at(monday, 0),
+                timezone=zone,
+                unit="HOUR",
+                length=8,
+                participants=_contacts(ids, "Hiroshi Tanaka", "Lukas Becker", "Daniel Kim"),
+                recurrence=RecurrenceSpec("REPEAT", start=monday),
+            ),
+            LayerSpec(
+                name="Change freeze",
+                start=_at(monday, 0),
+                timezone=zone,
+                unit="DAY",
+                participants=_contacts(ids, "Grace Liu", "Amara Okafor"),
+                recurrence=RecurrenceSpec(
+                    "OCCURRENCE", start=monday + timedelta(days=21), end=monday + timedelta(days=27)
+                ),
+            ),
+        ],
+    )
+    await layer_service.set_tier_layers(
+        org_id=org_id,
+        tier_id=escalation,
+        specs=[
+            LayerSpec(
+                name="Office days",
+                start=_at(monday, 8),
+                timezone="Europe/Berlin",
+                unit="WEEK",
+                participants=_contacts(ids, "Chloé Dubois", "Fatima Haddad", "Mateus Oliveira"),
+                recurrence=RecurrenceSpec("ICAL", start=monday, rule="FREQ=WEEKLY;BYDAY=MO,TU,TH"),
+            )
+        ],
+    )
