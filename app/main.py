@@ -5,22 +5,29 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, RedirectResponse
+from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
+from app import pubsub, versions
 from app.api.schema import build_schema
+from app.brokers import broker_for
 from app.api.view import RotagraphGraphQL
+from app.calendars import feeds as calendar_feeds
+from app.calendars import importer as calendar_importer
 from app.clock import Clock, SystemClock
 from app.db import tortoise_config
 from app.jobs.confirm import confirm_stale_tiers
 from app.destinations import worker as export_worker
+from app.jobs.queue import prune as prune_jobs
 from app.jobs.runner import Job, JobRunner, run_with_clock
 from app.jobs.status import tick as status_tick
+from app.pubsub import InProcessBroker
 from app.settings import Settings
 from app.timelines.cache import CACHE as TIMELINE_CACHE
 
@@ -33,6 +40,17 @@ async def healthz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok", "database": "ok"})
 
 
+async def metrics(graphql: RotagraphGraphQL, request: Request) -> PlainTextResponse:
+    """Counters for operators (Prometheus text format); no data, so no token."""
+    lines = []
+    for name, value in graphql.cache.metrics().items():
+        lines.append(f"rotagraph_response_cache_{name} {value}")
+    lines.append(f"rotagraph_timeline_cache_hits {TIMELINE_CACHE.hits}")
+    lines.append(f"rotagraph_timeline_cache_misses {TIMELINE_CACHE.misses}")
+    lines.append(f"rotagraph_timeline_cache_entries {len(TIMELINE_CACHE)}")
+    return PlainTextResponse("\n".join(lines) + "\n")
+
+
 async def root(request: Request) -> RedirectResponse:
     return RedirectResponse("/graphql")
 
@@ -41,6 +59,12 @@ def background_jobs(settings: Settings) -> list[Job]:
     return [
         Job("confirm", settings.confirm_interval_seconds, confirm_stale_tiers),
         Job("status", settings.status_interval_seconds, status_tick),
+        Job("prune-jobs", 3600, prune_jobs),
+        Job(
+            "calendar-import",
+            settings.calendar_import_interval_seconds,
+            partial(calendar_importer.import_due, settings),
+        ),
     ]
 
 
@@ -53,6 +77,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     @asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            broker = broker_for(database_url=settings.database_url, pubsub_url=settings.pubsub_url)
+            pubsub.install(broker)
+            await broker.start()
+            versions.KNOWN.clear()
+            following = versions.start_following()
             runner = JobRunner(background_jobs(settings), clock=clock)
             export_worker.configure(settings.export_concurrency)
             exports: asyncio.Task[None] | None = None
@@ -67,6 +96,11 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                     exports.cancel()
                     await asyncio.gather(exports, return_exceptions=True)
                 await export_worker.close()
+                await calendar_importer.shutdown()
+                following.cancel()
+                await asyncio.gather(following, return_exceptions=True)
+                await broker.stop()
+                pubsub.install(InProcessBroker())
 
     from app.api.graphiql import graphiql_static_app
 
@@ -74,6 +108,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
         routes=[
             Route("/", root),
             Route("/healthz", healthz),
+            Route("/metrics", partial(metrics, graphql)),
+            Route("/feeds/{secret}.ics", calendar_feeds.serve, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Mount("/static/graphiql", graphiql_static_app(), name="graphiql-static"),

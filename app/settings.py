@@ -41,9 +41,17 @@ class Settings:
     run_jobs: bool = True
     confirm_interval_seconds: float = 60.0
     timeline_cache_entries: int = 1024
+    response_cache_entries: int = 2000
+    response_cache_bytes: int = 64_000_000
     status_interval_seconds: float = 60.0
     export_poll_seconds: float = 5.0
     export_concurrency: int = 20
+    calendar_import_interval_seconds: float = 900.0
+    calendar_max_bytes: int = 10_000_000
+    calendar_timeout_seconds: float = 20.0
+    calendar_max_redirects: int = 5
+    calendar_block_private_addresses: bool = True
+    feed_base_url: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -64,8 +72,18 @@ class Settings:
             run_jobs=_bool("RUN_JOBS", True),
             confirm_interval_seconds=float(os.environ.get("CONFIRM_INTERVAL_SECONDS") or 60),
             timeline_cache_entries=_int("TIMELINE_CACHE_ENTRIES", 1024),
+            response_cache_entries=_int("RESPONSE_CACHE_ENTRIES", 2000),
+            response_cache_bytes=_int("RESPONSE_CACHE_BYTES", 64_000_000),
             status_interval_seconds=float(os.environ.get("STATUS_INTERVAL_SECONDS") or 60),
             export_poll_seconds=float(os.environ.get("EXPORT_POLL_SECONDS") or 5),
             export_concurrency=_int("EXPORT_CONCURRENCY", 20),
+            calendar_import_interval_seconds=float(
+                os.environ.get("CALENDAR_IMPORT_INTERVAL_SECONDS") or 900
+            ),
+            calendar_max_bytes=_int("CALENDAR_MAX_BYTES", 10_000_000),
+            calendar_timeout_seconds=float(os.environ.get("CALENDAR_TIMEOUT_SECONDS") or 20),
+            calendar_max_redirects=_int("CALENDAR_MAX_REDIRECTS", 5),
+            calendar_block_private_addresses=_bool("CALENDAR_BLOCK_PRIVATE_ADDRESSES", True),
+            feed_base_url=(os.environ.get("FEED_BASE_URL") or "").rstrip("/") or None,
         )
         return replace(settings, **overrides) if overrides else settings

@@ -4,6 +4,11 @@ import strawberry
 
 from app.api.context import Info, viewer
 from app.api.relay import Node, split_id
+from app.calendars.types import (
+    CalendarConnectionType,
+    CalendarFeedType,
+    ConnectedCalendarType,
+)
 from app.contacts.types import ContactType
 from app.destinations.types import DestinationType
 from app.errors import NotFound
@@ -23,6 +28,9 @@ _TYPES = {
     "Substitution": ("substitution", SubstitutionType),
     "OnDemandShift": ("on_demand_shift", OnDemandShiftType),
     "Destination": ("destination", DestinationType),
+    "CalendarConnection": ("calendar_connection", CalendarConnectionType),
+    "ConnectedCalendar": ("connected_calendar", ConnectedCalendarType),
+    "CalendarFeed": ("calendar_feed", CalendarFeedType),
 }
 
 

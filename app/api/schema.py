@@ -5,6 +5,7 @@ from __future__ import annotations
 import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import (
+    AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
@@ -18,6 +19,7 @@ from app.api.errors import ErrorShaping
 from app.api.node import NodeQuery
 from app.api.scalars import SCALARS
 from app.auth.resolvers import AuthMutation, AuthQuery
+from app.calendars.resolvers import CalendarMutation, CalendarQuery
 from app.contacts.resolvers import ContactMutation, ContactQuery
 from app.destinations.resolvers import (
     DestinationMutation,
@@ -48,6 +50,7 @@ class Query(
     OnDemandShiftQuery,
     TimelineQuery,
     DestinationQuery,
+    CalendarQuery,
 ):
     pass
 
@@ -66,6 +69,7 @@ class Mutation(
     OnDemandShiftMutation,
     TimelineMutation,
     DestinationMutation,
+    CalendarMutation,
 ):
     pass
 
@@ -85,14 +89,19 @@ class RotagraphSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
+    # The limit rules are built once: ValidationCache keys on the rule classes, so building
+    # them per request (as the stock factories do) would make every request miss the cache.
+    limits = [
+        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
+        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
+    ]
     return RotagraphSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
         config=StrawberryConfig(scalar_map=SCALARS),
         extensions=[
-            lambda: QueryDepthLimiter(max_depth=settings.max_query_depth),
-            lambda: MaxAliasesLimiter(max_alias_count=settings.max_aliases),
+            lambda: AddValidationRules(limits),
             lambda: MaxTokensLimiter(max_token_count=settings.max_tokens),
             ParserCache,
             ValidationCache,

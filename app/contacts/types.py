@@ -10,6 +10,7 @@ from app.api.relay import Connection, Node, encode_id
 from app.contacts import models
 
 if TYPE_CHECKING:
+    from app.calendars.types import BusyInterval, CalendarConnectionType
     from app.timelines.types import ShiftType
     from app.substitutions.types import SubstitutionFilter, SubstitutionSort, SubstitutionType
 
@@ -53,6 +54,29 @@ class ContactType(Node):
         from app.timelines.resolvers import contact_shifts
 
         return await contact_shifts(self, info, from_, to)
+
+    @strawberry.field(
+        description="Busy time of this person over [from, to) (offsets required; at most the "
+        "server's window limit): imported calendar blocks and organization-wide "
+        "unavailability substitutions, merged, in order."
+    )
+    async def availability(
+        self,
+        info: Info,
+        from_: Annotated[datetime, strawberry.argument(name="from")],
+        to: datetime,
+    ) -> list[Annotated[BusyInterval, strawberry.lazy("app.calendars.types")]]:
+        from app.calendars.resolvers import contact_availability
+
+        return await contact_availability(self, info, from_, to)
+
+    @strawberry.field(description="This person's calendar connections (busy time import).")
+    async def calendar_connections(
+        self, info: Info
+    ) -> list[Annotated[CalendarConnectionType, strawberry.lazy("app.calendars.types")]]:
+        from app.calendars.resolvers import contact_calendar_connections
+
+        return await contact_calendar_connections(self, info)
 
     @classmethod
     def from_model(cls, m: models.Contact) -> Self:
