@@ -16,14 +16,14 @@ from tortoise.contrib.starlette import RegisterTortoise
 
 from app import pubsub, versions
 from app.api.schema import build_schema
-from app.brokers import broker_for
 from app.api.view import RotagraphGraphQL
+from app.brokers import broker_for
 from app.calendars import feeds as calendar_feeds
 from app.calendars import importer as calendar_importer
 from app.clock import Clock, SystemClock
 from app.db import tortoise_config
-from app.jobs.confirm import confirm_stale_tiers
 from app.destinations import worker as export_worker
+from app.jobs.confirm import confirm_stale_tiers
 from app.jobs.queue import prune as prune_jobs
 from app.jobs.runner import Job, JobRunner, run_with_clock
 from app.jobs.status import tick as status_tick
@@ -87,7 +87,9 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             exports: asyncio.Task[None] | None = None
             if settings.run_jobs:
                 runner.start()
-                exports = asyncio.create_task(run_with_clock(clock, export_worker.loop(settings.export_poll_seconds)))
+                exports = asyncio.create_task(
+                    run_with_clock(clock, export_worker.loop(settings.export_poll_seconds))
+                )
             try:
                 yield
             finally:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from app.errors import Collector
@@ -71,6 +71,22 @@ def positive(errors: Collector, field: str, value: int, *, maximum: int | None =
     elif maximum is not None and value > maximum:
         errors.add(field, f"must be at most {maximum}")
     return value
+
+
+def read_window(errors: Collector, start: datetime, end: datetime, *, max_days: int) -> None:
+    """A read window ``from``..``to``: both instants carry a UTC offset; then ``to`` is after
+    ``from`` and at most ``max_days`` later (not checked while an offset is missing)."""
+    naive = [
+        n for n, v in (("from", start), ("to", end)) if v.tzinfo is None or v.utcoffset() is None
+    ]
+    for name in naive:
+        errors.add(name, "needs a UTC offset (e.g. 2026-03-08T00:00:00Z)")
+    if naive:
+        return
+    if end <= start:
+        errors.add("to", "must be after from")
+    elif end - start > timedelta(days=max_days):
+        errors.add("to", f"the window is at most {max_days} days")
 
 
 def camel(name: str) -> str:

@@ -69,5 +69,6 @@ class ErrorShaping(SchemaExtension):
         yield
         result = self.execution_context.result
         # Pre-execution (parse, validation) results are their own class: match on `errors`.
-        if result is not None and getattr(result, "errors", None):
-            result.errors = [shape_error(e) for e in result.errors]
+        errors = getattr(result, "errors", None)
+        if result is not None and errors:
+            result.errors = [shape_error(e) for e in errors]

@@ -110,11 +110,12 @@ class Loaders:
         """Wrap a children loader so the rows it loads also fill the by-id loader."""
         inner = loader.load_fn
 
-        async def load(keys: list[int]) -> Sequence[list[M]]:
+        async def load(keys: list[int]) -> Sequence[list[M] | BaseException]:
             result = list(await inner(keys))
             for rows in result:
-                for row in rows:
-                    by_id_loader.prime(row.pk, row)
+                if not isinstance(rows, BaseException):
+                    for row in rows:
+                        by_id_loader.prime(row.pk, row)
             return result
 
         return DataLoader(load_fn=load)

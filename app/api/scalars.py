@@ -11,13 +11,13 @@ from strawberry.types.scalar import ScalarDefinition
 LocalDateTime = NewType("LocalDateTime", datetime)
 
 
-def _parse_local(value: object) -> datetime:
+def _parse_local(value: object) -> LocalDateTime:
     if not isinstance(value, str):
         raise ValueError("a LocalDateTime is a string like 2026-01-05T09:00")
     parsed = datetime.fromisoformat(value)
     if parsed.tzinfo is not None:
         raise ValueError("a LocalDateTime has no offset: the zone next to it gives it meaning")
-    return parsed
+    return LocalDateTime(parsed)
 
 
 def _serialize_local(value: datetime) -> str:

@@ -20,6 +20,7 @@ from typing import cast
 
 from tortoise.expressions import Q
 
+from app import validation
 from app.calendars import models, net, parsing
 from app.calendars import providers as provider_registry
 from app.calendars.providers import SourceCalendar, SourceError, SourceSettings
@@ -368,14 +369,7 @@ async def engine_blocks(*, org_id: int, contact_ids: set[int]) -> tuple[BusyBloc
 
 def check_window(start: datetime, end: datetime, *, max_days: int) -> None:
     errors = Collector()
-    for name, value in (("from", start), ("to", end)):
-        if value.tzinfo is None or value.utcoffset() is None:
-            errors.add(name, "needs a UTC offset (e.g. 2026-03-08T00:00:00Z)")
-    errors.raise_if_any()
-    if end <= start:
-        errors.add("to", "must be after from")
-    elif end - start > timedelta(days=max_days):
-        errors.add("to", f"the window is at most {max_days} days")
+    validation.read_window(errors, start, end, max_days=max_days)
     errors.raise_if_any()
 
 

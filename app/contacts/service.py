@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import cast
 
 from tortoise.queryset import QuerySet
 
@@ -86,9 +87,11 @@ async def update_contact(
 async def delete_contact(*, org_id: int, contact_id: int) -> None:
     """Delete a contact; refused while a layer names it directly. Group memberships go too."""
     contact = await get_contact(org_id=org_id, contact_id=contact_id)
-    layers = await layer_models.Layer.filter(
-        organization_id=org_id, participants__contact_id=contact.id
-    ).distinct().values_list("name", flat=True)
+    layers = (
+        await layer_models.Layer.filter(organization_id=org_id, participants__contact_id=contact.id)
+        .distinct()
+        .values_list("name", flat=True)
+    )
     if layers:
         raise Conflict(
             f"contact {contact.name!r} is a participant of layers {sorted(set(layers))}; "
@@ -111,8 +114,11 @@ async def delete_contact(*, org_id: int, contact_id: int) -> None:
         )
     await substitution_service.prepare_contact_delete(org_id=org_id, contact_id=contact.id)
     groups = set(
-        await group_models.GroupMember.filter(contact_id=contact.id).values_list(
-            "group_id", flat=True
+        cast(
+            list[int],
+            await group_models.GroupMember.filter(contact_id=contact.id).values_list(
+                "group_id", flat=True
+            ),
         )
     )
     if groups:
@@ -135,11 +141,10 @@ async def delete_contact(*, org_id: int, contact_id: int) -> None:
         )
 
 
-
 async def existing_ids(*, org_id: int, ids: set[int]) -> set[int]:
     if not ids:
         return set()
     found = await models.Contact.filter(organization_id=org_id, id__in=ids).values_list(
         "id", flat=True
     )
-    return set(found)
+    return set(cast(list[int], found))

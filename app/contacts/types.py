@@ -11,8 +11,8 @@ from app.contacts import models
 
 if TYPE_CHECKING:
     from app.calendars.types import BusyInterval, CalendarConnectionType
-    from app.timelines.types import ShiftType
     from app.substitutions.types import SubstitutionFilter, SubstitutionSort, SubstitutionType
+    from app.timelines.types import ShiftType
 
 _SUBSTITUTIONS = strawberry.lazy("app.substitutions.types")
 

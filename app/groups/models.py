@@ -1,10 +1,18 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from app.auth.models import Organization
+    from app.contacts.models import Contact
 
 
 class Group(Model):
     id = fields.IntField(primary_key=True)
-    organization: fields.ForeignKeyRelation["Organization"] = fields.ForeignKeyField(  # noqa: F821
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="groups", on_delete=fields.CASCADE
     )
     organization_id: int
@@ -24,7 +32,7 @@ class GroupMember(Model):
         "models.Group", related_name="memberships", on_delete=fields.CASCADE
     )
     group_id: int
-    contact: fields.ForeignKeyRelation["Contact"] = fields.ForeignKeyField(  # noqa: F821
+    contact: fields.ForeignKeyRelation[Contact] = fields.ForeignKeyField(
         "models.Contact", related_name="memberships", on_delete=fields.RESTRICT
     )
     contact_id: int

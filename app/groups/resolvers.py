@@ -41,7 +41,9 @@ class GroupMutation:
         return GroupType.from_model(group)
 
     @strawberry.mutation
-    async def update_group(self, info: Info, id: strawberry.ID, input: UpdateGroupInput) -> GroupType:
+    async def update_group(
+        self, info: Info, id: strawberry.ID, input: UpdateGroupInput
+    ) -> GroupType:
         org_id = editor(info)
         members = None  # omitted: the members stay; explicit null clears them, like []
         if input.member_ids is not strawberry.UNSET:

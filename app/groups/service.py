@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import cast
+
 from tortoise.queryset import QuerySet
 
 from app import validation
@@ -102,18 +104,21 @@ async def delete_group(*, org_id: int, group_id: int) -> None:
 async def existing_ids(*, org_id: int, ids: set[int]) -> set[int]:
     if not ids:
         return set()
-    return set(
-        await models.Group.filter(organization_id=org_id, id__in=ids).values_list("id", flat=True)
+    found = await models.Group.filter(organization_id=org_id, id__in=ids).values_list(
+        "id", flat=True
     )
+    return set(cast(list[int], found))
 
 
 async def members_of(*, group_ids: set[int]) -> dict[int, list[int]]:
     """Each group's contact ids in member order (one query for all groups)."""
     out: dict[int, list[int]] = {pk: [] for pk in group_ids}
     if group_ids:
-        rows = await models.GroupMember.filter(group_id__in=group_ids).order_by(
-            "group_id", "position"
-        ).values_list("group_id", "contact_id")
+        rows = (
+            await models.GroupMember.filter(group_id__in=group_ids)
+            .order_by("group_id", "position")
+            .values_list("group_id", "contact_id")
+        )
         for group_id, contact_id in rows:
             out[group_id].append(contact_id)
     return out

@@ -1,5 +1,15 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from app.auth.models import Organization
+    from app.contacts.models import Contact
+    from app.groups.models import Group
+    from app.tiers.models import Tier
 
 
 class Layer(Model):
@@ -10,11 +20,11 @@ class Layer(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    organization: fields.ForeignKeyRelation["Organization"] = fields.ForeignKeyField(  # noqa: F821
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="layers", on_delete=fields.CASCADE
     )
     organization_id: int
-    tier: fields.ForeignKeyRelation["Tier"] = fields.ForeignKeyField(  # noqa: F821
+    tier: fields.ForeignKeyRelation[Tier] = fields.ForeignKeyField(
         "models.Tier", related_name="layers", on_delete=fields.CASCADE
     )
     tier_id: int
@@ -28,7 +38,7 @@ class Layer(Model):
     staff_on_call = fields.IntField(default=1)
     staff_to_rotate = fields.IntField(null=True)
     direction = fields.CharField(max_length=8, default="FORWARD")
-    restrictions = fields.JSONField(default=list)
+    restrictions: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=list)
     recurrence_type = fields.CharField(max_length=10, null=True)
     recurrence_from = fields.DateField(null=True)
     recurrence_to = fields.DateField(null=True)
@@ -53,15 +63,15 @@ class LayerParticipant(Model):
     )
     layer_id: int
     position = fields.IntField()
-    contact: fields.ForeignKeyNullableRelation["Contact"] = fields.ForeignKeyField(  # noqa: F821
+    contact: fields.ForeignKeyNullableRelation[Contact] = fields.ForeignKeyField(
         "models.Contact", related_name="layer_entries", null=True, on_delete=fields.RESTRICT
     )
     contact_id: int | None
-    group: fields.ForeignKeyNullableRelation["Group"] = fields.ForeignKeyField(  # noqa: F821
+    group: fields.ForeignKeyNullableRelation[Group] = fields.ForeignKeyField(
         "models.Group", related_name="layer_entries", null=True, on_delete=fields.RESTRICT
     )
     group_id: int | None
-    weekdays = fields.JSONField(null=True)
+    weekdays: fields.JSONField[list[int] | None] = fields.JSONField(null=True)
 
     class Meta:
         table = "layer_participant"

@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any
+from typing import Any, cast
 
 from tortoise.queryset import QuerySet
 
@@ -267,7 +267,9 @@ async def get_layer(*, org_id: int, layer_id: int) -> models.Layer:
 async def create_layer(*, org_id: int, tier_id: int, spec: LayerSpec) -> models.Layer:
     tier = await tier_service.get_tier(org_id=org_id, tier_id=tier_id)
     await validate_specs(org_id=org_id, specs=[spec], prefix="input.")
-    used = set(await models.Layer.filter(tier_id=tier.id).values_list("index", flat=True))
+    used = set(
+        cast(list[int], await models.Layer.filter(tier_id=tier.id).values_list("index", flat=True))
+    )
     if len(used) >= MAX_LAYERS_PER_TIER:
         raise BadUserInput(f"a tier has at most {MAX_LAYERS_PER_TIER} layers", field="tierId")
     index = spec.index if spec.index is not None else max(used, default=0) + 1
@@ -347,16 +349,22 @@ async def tiers_using(
     """Tiers with a layer naming one of these contacts or groups as a participant."""
     tiers: set[int] = set()
     if contact_ids:
-        tiers |= set(
-            await models.Layer.filter(
-                organization_id=org_id, participants__contact_id__in=contact_ids
-            ).values_list("tier_id", flat=True)
+        tiers.update(
+            cast(
+                list[int],
+                await models.Layer.filter(
+                    organization_id=org_id, participants__contact_id__in=contact_ids
+                ).values_list("tier_id", flat=True),
+            )
         )
     if group_ids:
-        tiers |= set(
-            await models.Layer.filter(
-                organization_id=org_id, participants__group_id__in=group_ids
-            ).values_list("tier_id", flat=True)
+        tiers.update(
+            cast(
+                list[int],
+                await models.Layer.filter(
+                    organization_id=org_id, participants__group_id__in=group_ids
+                ).values_list("tier_id", flat=True),
+            )
         )
     return tiers
 

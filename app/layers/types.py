@@ -181,8 +181,8 @@ class LayerType(Node):
             tier_pk=m.tier_id,
             name=m.name,
             index=m.index,
-            start=datetime.fromisoformat(m.start_local),
-            end=datetime.fromisoformat(m.end_local) if m.end_local else None,
+            start=LocalDateTime(datetime.fromisoformat(m.start_local)),
+            end=LocalDateTime(datetime.fromisoformat(m.end_local)) if m.end_local else None,
             timezone=m.timezone,
             rotation=Rotation(unit=RotationUnit(m.rotation_unit), length=m.rotation_length),
             staff_rotation=StaffRotation(

@@ -1,16 +1,25 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from app.auth.models import Organization
+    from app.contacts.models import Contact
+    from app.tiers.models import Tier
 
 
 class OnDemandShift(Model):
     """An explicit assignment on a tier: it wins over every layer and ignores availability."""
 
     id = fields.IntField(primary_key=True)
-    organization: fields.ForeignKeyRelation["Organization"] = fields.ForeignKeyField(  # noqa: F821
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="on_demand_shifts", on_delete=fields.CASCADE
     )
     organization_id: int
-    tier: fields.ForeignKeyRelation["Tier"] = fields.ForeignKeyField(  # noqa: F821
+    tier: fields.ForeignKeyRelation[Tier] = fields.ForeignKeyField(
         "models.Tier", related_name="on_demand_shifts", on_delete=fields.CASCADE
     )
     tier_id: int
@@ -32,7 +41,7 @@ class OnDemandShiftContact(Model):
         "models.OnDemandShift", related_name="assignments", on_delete=fields.CASCADE
     )
     shift_id: int
-    contact: fields.ForeignKeyRelation["Contact"] = fields.ForeignKeyField(  # noqa: F821
+    contact: fields.ForeignKeyRelation[Contact] = fields.ForeignKeyField(
         "models.Contact", related_name="on_demand_assignments", on_delete=fields.RESTRICT
     )
     contact_id: int

@@ -1,10 +1,17 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from app.auth.models import Organization
 
 
 class Schedule(Model):
     id = fields.IntField(primary_key=True)
-    organization: fields.ForeignKeyRelation["Organization"] = fields.ForeignKeyField(  # noqa: F821
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="schedules", on_delete=fields.CASCADE
     )
     organization_id: int

@@ -53,7 +53,9 @@ async def get_schedule(*, org_id: int, schedule_id: int) -> models.Schedule:
     return schedule
 
 
-async def create_schedule(*, org_id: int, fields: ScheduleFields, tier_count: int = 1) -> models.Schedule:
+async def create_schedule(
+    *, org_id: int, fields: ScheduleFields, tier_count: int = 1
+) -> models.Schedule:
     errors = Collector("input.")
     checked = _check(fields, errors)
     if tier_count < 0 or tier_count > 20:
@@ -69,7 +71,9 @@ async def create_schedule(*, org_id: int, fields: ScheduleFields, tier_count: in
     return schedule
 
 
-async def update_schedule(*, org_id: int, schedule_id: int, changes: dict[str, Any]) -> models.Schedule:
+async def update_schedule(
+    *, org_id: int, schedule_id: int, changes: dict[str, Any]
+) -> models.Schedule:
     schedule = await get_schedule(org_id=org_id, schedule_id=schedule_id)
     errors = Collector("input.")
     for required in ("name", "timezone", "customer", "assignment_horizon_days"):

@@ -13,14 +13,16 @@ from app.schedules import models
 if TYPE_CHECKING:
     from app.destinations.types import DestinationType
     from app.stats.types import ContactStatsType, StatsOrder
-    from app.timelines.types import Handoff, OnCallNow
     from app.substitutions.types import SubstitutionFilter, SubstitutionSort, SubstitutionType
     from app.tiers.types import TierType
+    from app.timelines.types import Handoff, OnCallNow
 
 _SUBSTITUTIONS = strawberry.lazy("app.substitutions.types")
 
 
-@strawberry.type(name="Schedule", description="An on-call schedule: tiers of escalation, each with layers.")
+@strawberry.type(
+    name="Schedule", description="An on-call schedule: tiers of escalation, each with layers."
+)
 class ScheduleType(Node):
     pk: strawberry.Private[int]
     customer: str
@@ -38,7 +40,10 @@ class ScheduleType(Node):
     ) -> list[Annotated[TierType, strawberry.lazy("app.tiers.types")]]:
         from app.tiers.types import TierType
 
-        return [TierType.from_model(t) for t in await info.context.loaders.tiers_by_schedule.load(self.pk)]
+        return [
+            TierType.from_model(t)
+            for t in await info.context.loaders.tiers_by_schedule.load(self.pk)
+        ]
 
     @strawberry.field(
         description="Substitutions reaching this schedule: its own and the org-wide ones, "
@@ -132,7 +137,9 @@ class CreateScheduleInput:
     default_phone: str | None = None
     timezone: str = "UTC"
     assignment_horizon_days: int = 28
-    tier_count: int = strawberry.field(default=1, description="How many tiers to create (numbered 1..n).")
+    tier_count: int = strawberry.field(
+        default=1, description="How many tiers to create (numbered 1..n)."
+    )
 
 
 @strawberry.input(description="Omitted fields stay; null clears an optional field.")

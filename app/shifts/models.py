@@ -1,5 +1,13 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from app.auth.models import Organization
+    from app.tiers.models import Tier
 
 
 class Shift(Model):
@@ -11,18 +19,18 @@ class Shift(Model):
     """
 
     id = fields.IntField(primary_key=True)
-    organization: fields.ForeignKeyRelation["Organization"] = fields.ForeignKeyField(  # noqa: F821
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="shifts", on_delete=fields.CASCADE
     )
     organization_id: int
-    tier: fields.ForeignKeyRelation["Tier"] = fields.ForeignKeyField(  # noqa: F821
+    tier: fields.ForeignKeyRelation[Tier] = fields.ForeignKeyField(
         "models.Tier", related_name="shifts", on_delete=fields.CASCADE
     )
     tier_id: int
     start = fields.DatetimeField()
     end = fields.DatetimeField()
-    assignees = fields.JSONField(default=list)
-    positions = fields.JSONField(default=list)
+    assignees: fields.JSONField[list[int]] = fields.JSONField(default=list)
+    positions: fields.JSONField[list[int | None]] = fields.JSONField(default=list)
     origin = fields.CharField(max_length=12)
     layer_id = fields.IntField(null=True)
     on_demand_id = fields.IntField(null=True)

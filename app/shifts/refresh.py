@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import cast
 
 from app import clock, db
 
@@ -13,7 +14,7 @@ def tiers_changed(tier_ids: Iterable[int]) -> None:
     """Called for every write to a tier's inputs. Inside a transaction, the tiers that were
     confirmed before are reconfirmed from now just before it commits (atomically with the
     change); the background job covers anything written outside one."""
-    dirty = db.transaction_state(_STATE, set)
+    dirty = db.transaction_state(_STATE, set[int])
     if dirty is None:
         return
     dirty.update(tier_ids)
@@ -24,10 +25,13 @@ async def _flush() -> None:
     from app.shifts import service
     from app.tiers import models as tier_models
 
-    dirty = db.transaction_state(_STATE, set) or set()
-    confirmed = await tier_models.Tier.filter(
-        id__in=dirty, confirmed_version__isnull=False
-    ).values_list("id", flat=True)
+    dirty = db.transaction_state(_STATE, set[int]) or set()
+    confirmed = cast(
+        list[int],
+        await tier_models.Tier.filter(id__in=dirty, confirmed_version__isnull=False).values_list(
+            "id", flat=True
+        ),
+    )
     dirty.clear()
     if confirmed:
         await service.confirm(org_id=None, tier_ids=confirmed, now=clock.now())

@@ -109,13 +109,13 @@ async def _reconcile(
     future = {(r.start, _row_key(r)[2:]): r for r in rows if r.start >= now}
     create: list[Shift] = []
     for s in todo:
-        row = future.pop((s.start, _key(s)[2:]), None)
-        if row is None:
+        kept = future.pop((s.start, _key(s)[2:]), None)
+        if kept is None:
             create.append(s)
-        elif row.end != s.end:
-            changed.append(min(row.end, s.end))
-            row.end = s.end
-            await row.save(update_fields=["end", "updated_at"])
+        elif kept.end != s.end:
+            changed.append(min(kept.end, s.end))
+            kept.end = s.end
+            await kept.save(update_fields=["end", "updated_at"])
     if future:
         changed.extend(r.start for r in future.values())
         await models.Shift.filter(id__in=[r.id for r in future.values()]).delete()

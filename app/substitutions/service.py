@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from typing import Any, Literal, cast
 
 from tortoise.expressions import Q
@@ -447,14 +447,7 @@ def occurrences(
     ``max_days`` are refused.
     """
     errors = Collector()
-    for name, value in (("from", start), ("to", end)):
-        if value.tzinfo is None or value.utcoffset() is None:
-            errors.add(name, "needs a UTC offset (e.g. 2026-03-08T00:00:00Z)")
-    errors.raise_if_any()
-    if end <= start:
-        errors.add("to", "must be after from")
-    elif end - start > timedelta(days=max_days):
-        errors.add("to", f"the window is at most {max_days} days")
+    validation.read_window(errors, start, end, max_days=max_days)
     errors.raise_if_any()
     return engine_occurrences(engine_input(row, zone), start, end)
 

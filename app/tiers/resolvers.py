@@ -55,10 +55,14 @@ class TierMutation:
     async def update_tier(self, info: Info, id: strawberry.ID, name: str) -> TierType:
         org_id = editor(info)
         async with transaction():
-            tier = await service.update_tier(org_id=org_id, tier_id=decode_id(id, "Tier"), name=name)
+            tier = await service.update_tier(
+                org_id=org_id, tier_id=decode_id(id, "Tier"), name=name
+            )
         return TierType.from_model(tier)
 
-    @strawberry.mutation(description="Delete a tier and its layers; later tiers move up one number.")
+    @strawberry.mutation(
+        description="Delete a tier and its layers; later tiers move up one number."
+    )
     async def delete_tier(self, info: Info, id: strawberry.ID) -> DeletePayload:
         org_id = editor(info)
         async with transaction():

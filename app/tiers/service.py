@@ -5,8 +5,8 @@ from __future__ import annotations
 from tortoise.expressions import F
 
 from app.errors import Collector, NotFound
-from app.shifts import refresh
 from app.schedules import service as schedule_service
+from app.shifts import refresh
 from app.tiers import models
 
 
@@ -79,5 +79,3 @@ async def delete_tier(*, org_id: int, tier_id: int) -> None:
     tier = await get_tier(org_id=org_id, tier_id=tier_id)
     await tier.delete()
     await _shift_numbers(tier.schedule_id, tier.number + 1, -1)
-
-

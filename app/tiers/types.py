@@ -11,8 +11,8 @@ from app.tiers import models
 from app.timelines import resolvers as timeline_resolvers
 
 if TYPE_CHECKING:
-    from app.on_demand_shifts.types import OnDemandShiftType
     from app.layers.types import LayerType
+    from app.on_demand_shifts.types import OnDemandShiftType
     from app.schedules.types import ScheduleType
 
 
@@ -34,10 +34,14 @@ class TierType(Node):
         return ScheduleType.from_model(row)
 
     @strawberry.field(description="The tier's layers, by index (a higher index wins).")
-    async def layers(self, info: Info) -> list[Annotated[LayerType, strawberry.lazy("app.layers.types")]]:
+    async def layers(
+        self, info: Info
+    ) -> list[Annotated[LayerType, strawberry.lazy("app.layers.types")]]:
         from app.layers.types import LayerType
 
-        return [LayerType.from_model(m) for m in await info.context.loaders.layers_by_tier.load(self.pk)]
+        return [
+            LayerType.from_model(m) for m in await info.context.loaders.layers_by_tier.load(self.pk)
+        ]
 
     shifts = strawberry.field(resolver=timeline_resolvers.tier_shifts)
     timeline = strawberry.field(resolver=timeline_resolvers.tier_timeline)
@@ -64,5 +68,9 @@ class TierType(Node):
     def from_model(cls, m: models.Tier) -> Self:
         return cls(
             confirmed_until=m.confirmed_until,
-            id=encode_id("Tier", m.id), pk=m.id, schedule_pk=m.schedule_id, number=m.number, name=m.name
+            id=encode_id("Tier", m.id),
+            pk=m.id,
+            schedule_pk=m.schedule_id,
+            number=m.number,
+            name=m.name,
         )

@@ -2,12 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,15 +16,8 @@ from tortoise import Tortoise
 from app.auth import service as auth_service
 from app.auth.roles import Role
 from app.db import tortoise_config
+from tests.processes import start_app_server
 from tests.support import prepare_database
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
@@ -48,49 +36,11 @@ async def server(backend: str, tmp_path: Path) -> AsyncIterator[Server]:
     _, admin = await auth_service.create_token(org_id=org.id, name="a", role=Role.ADMIN)
     _, viewer = await auth_service.create_token(org_id=org.id, name="v", role=Role.VIEWER)
     await Tortoise.close_connections()
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "RUN_JOBS": "false"}
-    log = (tmp_path / "server.log").open("wb")
-    proc = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=log,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
+    app = await start_app_server(url, tmp_path / "server.log")
     try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(150):
-                try:
-                    if (await client.get(f"{base}/healthz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                if proc.poll() is not None:
-                    raise RuntimeError((tmp_path / "server.log").read_text())
-                await asyncio.sleep(0.1)
-            else:
-                raise RuntimeError("server did not start")
-        yield Server(
-            base=base, ws=f"ws://127.0.0.1:{port}/graphql", token=admin, viewer_token=viewer
-        )
+        yield Server(base=app.base, ws=app.ws, token=admin, viewer_token=viewer)
     finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
+        app.stop()
 
 
 async def test_http_round_trip_on_a_real_server(server: Server) -> None:

@@ -70,7 +70,9 @@ async def test_on_call_now_changes_at_a_handoff_with_no_write(cached: Api) -> No
     api = cached
     a, b = await contacts(api, "Ann", "Bob")
     s = await schedule(api)
-    await set_layers(api, s["tiers"][0]["id"], [weekly("Daily", "2026-03-01T09:00", [a, b], unit="DAY")])
+    await set_layers(
+        api, s["tiers"][0]["id"], [weekly("Daily", "2026-03-01T09:00", [a, b], unit="DAY")]
+    )
     query = "query($s: ID!) { schedule(id: $s) { onCallNow { assignees { name } } } }"
     api.clock.set(NOW.replace(hour=8, minute=59))
     for _ in range(2):

@@ -16,9 +16,6 @@ Two layers of proof, on both backends:
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -36,8 +33,8 @@ from app.auth.roles import Role
 from app.db import tortoise_config
 from app.on_demand_shifts import resolvers, service
 from app.tiers import models as tier_models
-from tests.api.test_end_to_end import ROOT, free_port
 from tests.on_demand_shifts.helpers import CREATE, UPDATE, create, instant, on_demand_of_tier
+from tests.processes import AppServer, start_app_server
 from tests.support import Api, postgres_url, prepare_database
 from tests.timelines.factories import contacts, schedule
 
@@ -388,46 +385,6 @@ class Servers:
     token: str
 
 
-async def _start(url: str, tmp_path: Path, n: int) -> tuple[subprocess.Popen[bytes], str]:
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "RUN_JOBS": "false"}
-    log_path = tmp_path / f"server{n}.log"
-    with log_path.open("wb") as log:
-        proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    base = f"http://127.0.0.1:{port}"
-    async with httpx.AsyncClient() as client:
-        for _ in range(150):
-            try:
-                if (await client.get(f"{base}/healthz")).status_code == 200:
-                    return proc, base
-            except httpx.TransportError:
-                pass
-            if proc.poll() is not None:
-                break
-            await asyncio.sleep(0.1)
-    proc.terminate()
-    proc.wait(10)
-    raise RuntimeError(f"server did not start: {log_path.read_text()}")
-
-
 @pytest_asyncio.fixture
 async def servers(backend: str, tmp_path: Path) -> AsyncIterator[Servers]:
     url = await prepare_database(backend, tmp_path)
@@ -436,19 +393,14 @@ async def servers(backend: str, tmp_path: Path) -> AsyncIterator[Servers]:
     _, token = await auth_service.create_token(org_id=org.id, name="a", role=Role.ADMIN)
     await Tortoise.close_connections()
     # PostgreSQL: two processes on one database, as operators run it. SQLite: one process only.
-    procs: list[subprocess.Popen[bytes]] = []
-    bases: list[str] = []
+    started: list[AppServer] = []
     try:
         for n in range(2 if backend == "postgres" else 1):
-            proc, base = await _start(url, tmp_path, n)
-            procs.append(proc)
-            bases.append(base)
-        yield Servers(bases=bases, token=token)
+            started.append(await start_app_server(url, tmp_path / f"server{n}.log"))
+        yield Servers(bases=[server.base for server in started], token=token)
     finally:
-        for proc in procs:
-            proc.terminate()
-        for proc in procs:
-            proc.wait(10)
+        for server in started:
+            server.stop()
 
 
 SERVER_ROUNDS = 20

@@ -55,7 +55,9 @@ async def test_an_unavailability_hands_the_turn_to_the_next_participant(api: Api
 
 
 async def test_a_replacement_takes_the_same_position(api: Api) -> None:
-    s, tier, (ann, _bob) = await daily(api, ["Ann", "Bob"], staffRotation={"numberOfStaffOnCall": 2})
+    s, tier, (ann, _bob) = await daily(
+        api, ["Ann", "Bob"], staffRotation={"numberOfStaffOnCall": 2}
+    )
     (eve,) = await contacts(api, "Eve")
     await api.ok(
         CREATE,

@@ -16,7 +16,8 @@ async def names(api: Api, tier: str) -> list[str]:
 
 async def group_layer(api: Api, members: list[str], k: int = 1) -> tuple[str, str]:
     group = await api.ok(
-        "mutation($m: [ID!]!) { createGroup(input: {name: \"G\", memberIds: $m}) { id } }", {"m": members}
+        'mutation($m: [ID!]!) { createGroup(input: {name: "G", memberIds: $m}) { id } }',
+        {"m": members},
     )
     gid = group["createGroup"]["id"]
     s = await schedule(api)
@@ -32,7 +33,10 @@ async def test_changing_a_groups_members_changes_the_rotation(api: Api) -> None:
     a, b, c = await contacts(api, "Ann", "Bob", "Cid")
     gid, tier = await group_layer(api, [a, b])
     assert await names(api, tier) == ["Ann", "Bob", "Ann"]
-    await api.ok("mutation($g: ID!, $m: [ID!]!) { updateGroup(id: $g, input: {memberIds: $m}) { id } }", {"g": gid, "m": [c, a]})
+    await api.ok(
+        "mutation($g: ID!, $m: [ID!]!) { updateGroup(id: $g, input: {memberIds: $m}) { id } }",
+        {"g": gid, "m": [c, a]},
+    )
     assert await names(api, tier) == ["Cid", "Ann", "Cid"]
 
 
@@ -40,7 +44,10 @@ async def test_a_group_cannot_shrink_below_the_staff_on_call(api: Api) -> None:
     a, b = await contacts(api, "Ann", "Bob")
     gid, _ = await group_layer(api, [a, b], k=2)
     before = await table_counts()
-    error = await api.error("mutation($g: ID!, $m: [ID!]!) { updateGroup(id: $g, input: {memberIds: $m}) { id } }", {"g": gid, "m": [a]})
+    error = await api.error(
+        "mutation($g: ID!, $m: [ID!]!) { updateGroup(id: $g, input: {memberIds: $m}) { id } }",
+        {"g": gid, "m": [a]},
+    )
     assert error["extensions"]["code"] == "CONFLICT" and error["extensions"]["layers"] == ["Daily"]
     error = await api.error("mutation($c: ID!) { deleteContact(id: $c) { deletedId } }", {"c": b})
     assert error["extensions"]["code"] == "CONFLICT"
@@ -60,15 +67,25 @@ async def test_a_contact_on_an_on_demand_shift_or_substitution_is_not_deleted(ap
     s = await schedule(api)
     tier = s["tiers"][0]["id"]
     await api.ok(
-        "mutation($t: ID!, $c: [ID!]!) { createOnDemandShift(input: {tierId: $t, start: \"2026-03-03T00:00:00Z\", end: \"2026-03-03T06:00:00Z\", contactIds: $c}) { id } }",
+        'mutation($t: ID!, $c: [ID!]!) { createOnDemandShift(input: {tierId: $t, start: "2026-03-03T00:00:00Z", end: "2026-03-03T06:00:00Z", contactIds: $c}) { id } }',
         {"t": tier, "c": [a]},
     )
     await api.ok(
         "mutation($i: [CreateSubstitutionInput!]!) { createSubstitutions(inputs: $i) { id } }",
-        {"i": [{"contactId": b, "scheduleId": s["id"], "recurrence": {"type": "OCCURRENCE", "from": "2026-03-03", "to": "2026-03-03"}}]},
+        {
+            "i": [
+                {
+                    "contactId": b,
+                    "scheduleId": s["id"],
+                    "recurrence": {"type": "OCCURRENCE", "from": "2026-03-03", "to": "2026-03-03"},
+                }
+            ]
+        },
     )
     before = await table_counts()
     for contact in (a, b):
-        error = await api.error("mutation($c: ID!) { deleteContact(id: $c) { deletedId } }", {"c": contact})
+        error = await api.error(
+            "mutation($c: ID!) { deleteContact(id: $c) { deletedId } }", {"c": contact}
+        )
         assert error["extensions"]["code"] == "CONFLICT", error
     assert await table_counts() == before

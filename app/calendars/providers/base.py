@@ -15,7 +15,10 @@ from typing import Protocol
 
 import aiohttp
 
+from app.calendars import net
 from app.settings import Settings
+
+MAX_URL_LENGTH = 2000
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,18 @@ class Snapshot:
     texts: Sequence[bytes]
     validator: str | None
     not_modified: bool = False
+
+
+def url_problems(url: str) -> list[tuple[str, str]]:
+    """(field, message) for a source's URL: required, at most 2000 characters, and an
+    address that may be fetched (``net.check_url``). Empty when usable."""
+    if not url.strip():
+        return [("url", "is required")]
+    if len(url) > MAX_URL_LENGTH:
+        return [("url", f"must be at most {MAX_URL_LENGTH} characters")]
+    if (why := net.check_url(url)) is not None:
+        return [("url", why)]
+    return []
 
 
 class SourceError(Exception):

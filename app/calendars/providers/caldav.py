@@ -18,7 +18,13 @@ import aiohttp
 from app import caldav
 from app.caldav.client import collection_url
 from app.calendars import net
-from app.calendars.providers.base import Snapshot, SourceCalendar, SourceError, SourceSettings
+from app.calendars.providers.base import (
+    Snapshot,
+    SourceCalendar,
+    SourceError,
+    SourceSettings,
+    url_problems,
+)
 from app.destinations.adapters.http import RetryPolicy
 from app.settings import Settings
 
@@ -39,13 +45,7 @@ class CalDavProvider:
     name = "CALDAV"
 
     def check(self, settings: SourceSettings) -> list[tuple[str, str]]:
-        problems = []
-        if not settings.url.strip():
-            problems.append(("url", "is required"))
-        elif len(settings.url) > 2000:
-            problems.append(("url", "must be at most 2000 characters"))
-        elif (why := net.check_url(settings.url)) is not None:
-            problems.append(("url", why))
+        problems = url_problems(settings.url)
         if not settings.username:
             problems.append(("username", "is required for CALDAV"))
         elif ":" in settings.username or len(settings.username) > 200:

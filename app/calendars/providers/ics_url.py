@@ -14,7 +14,13 @@ from urllib.parse import urlsplit, urlunsplit
 import aiohttp
 
 from app.calendars import net, parsing
-from app.calendars.providers.base import Snapshot, SourceCalendar, SourceError, SourceSettings
+from app.calendars.providers.base import (
+    Snapshot,
+    SourceCalendar,
+    SourceError,
+    SourceSettings,
+    url_problems,
+)
 from app.settings import Settings
 
 EXTERNAL_ID = "ics"
@@ -44,13 +50,7 @@ class IcsUrlProvider:
     name = "ICS_URL"
 
     def check(self, settings: SourceSettings) -> list[tuple[str, str]]:
-        problems = []
-        if not settings.url.strip():
-            problems.append(("url", "is required"))
-        elif len(settings.url) > 2000:
-            problems.append(("url", "must be at most 2000 characters"))
-        elif (why := net.check_url(settings.url)) is not None:
-            problems.append(("url", why))
+        problems = url_problems(settings.url)
         if settings.username or settings.password:
             problems.append(("username", "an ICS URL takes no user name or password"))
         return problems
