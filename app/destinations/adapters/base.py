@@ -67,8 +67,12 @@ class ExportFailed(Exception):
 class Adapter(Protocol):
     kind: str
 
-    def check_config(self, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> list[tuple[str, str]]:
+    def check_config(
+        self, config: Mapping[str, Any], secrets: Mapping[str, Any]
+    ) -> list[tuple[str, str]]:
         """(field, message) for each problem; empty when the settings are usable."""
         ...
 
-    async def export(self, request: ExportRequest, session: aiohttp.ClientSession) -> ExportResult: ...
+    async def export(
+        self, request: ExportRequest, session: aiohttp.ClientSession
+    ) -> ExportResult: ...

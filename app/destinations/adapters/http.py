@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -55,7 +54,7 @@ async def request(
     url: str,
     *,
     policy: RetryPolicy,
-    timeout: float = 10.0,
+    timeout: float = 10.0,  # noqa: ASYNC109 - the per-try aiohttp timeout, not a deadline
     ok: frozenset[int] | None = None,
     **kwargs: Any,
 ) -> Reply:
@@ -70,13 +69,15 @@ async def request(
             ) as response:
                 body = await response.read()
                 reply = Reply(response.status, body, dict(response.headers))
-        except (TimeoutError, asyncio.TimeoutError) as exc:
+        except TimeoutError as exc:
             raise Retryable(f"{method} {url}: timed out after {timeout:g}s") from exc
         except aiohttp.ClientError as exc:
             raise Retryable(f"{method} {url}: {type(exc).__name__}") from exc
         if reply.status in RETRYABLE_STATUS:
             raise Retryable(f"{method} {url}: HTTP {reply.status}")
-        if (ok is not None and reply.status not in ok) or (ok is None and not 200 <= reply.status < 300):
+        if (ok is not None and reply.status not in ok) or (
+            ok is None and not 200 <= reply.status < 300
+        ):
             snippet = reply.body[:200].decode("utf-8", "replace")
             raise ExportFailed(f"{method} {url}: HTTP {reply.status} {snippet}".strip())
         return reply

@@ -29,8 +29,12 @@ def body_of(request: ExportRequest) -> bytes:
                 "end": s.end.isoformat(),
                 "contact": {
                     "id": s.contact_id,
-                    "name": request.people[s.contact_id].name if s.contact_id in request.people else None,
-                    "email": request.people[s.contact_id].email if s.contact_id in request.people else None,
+                    "name": request.people[s.contact_id].name
+                    if s.contact_id in request.people
+                    else None,
+                    "email": request.people[s.contact_id].email
+                    if s.contact_id in request.people
+                    else None,
                 },
             }
             for s in request.segments
@@ -49,14 +53,18 @@ class WebhookAdapter:
 
     kind = "WEBHOOK"
 
-    def check_config(self, config: Mapping[str, Any], secrets: Mapping[str, Any]) -> list[tuple[str, str]]:
+    def check_config(
+        self, config: Mapping[str, Any], secrets: Mapping[str, Any]
+    ) -> list[tuple[str, str]]:
         problems = []
         url = config.get("url")
         parts = urlsplit(url) if isinstance(url, str) else None
         if parts is None or parts.scheme not in ("http", "https") or not parts.netloc:
             problems.append(("config.url", "an http or https URL is required"))
         if not isinstance(secrets.get("signingSecret"), str) or len(secrets["signingSecret"]) < 16:
-            problems.append(("secrets.signingSecret", "a signing secret of at least 16 characters is required"))
+            problems.append(
+                ("secrets.signingSecret", "a signing secret of at least 16 characters is required")
+            )
         return problems
 
     async def export(self, request: ExportRequest, session: aiohttp.ClientSession) -> ExportResult:
