@@ -22,10 +22,25 @@ from app.pubsub import RESYNC, Event, LocalFanout
 log = logging.getLogger("rotagraph.pubsub")
 
 PG_CHANNEL = "rotagraph_events"
+LISTENER_APPLICATION_NAME = "rotagraph-listener"
 REDIS_CHANNEL = "rotagraph:events"
 MAX_PAYLOAD = 7900
 RECONNECT_MAX_SECONDS = 5.0
 HEALTH_SECONDS = 2.0
+
+
+def redis_channel(url: str) -> str:
+    """The Redis channel of a deployment: namespaced by the Redis database number of
+    PUBSUB_URL (``redis://host/3`` or ``?db=3``), because Redis pub/sub ignores database
+    numbers: two deployments on one Redis would otherwise receive each other's events (and
+    a foreign, higher data version would make cached answers look current)."""
+    from urllib.parse import parse_qs, urlsplit
+
+    parts = urlsplit(url)
+    db = parse_qs(parts.query).get("db", [""])[0]
+    if not db and parts.scheme != "unix":
+        db = parts.path.strip("/")
+    return f"{REDIS_CHANNEL}:{db or '0'}"
 
 
 def encode(channel: str, event: Event) -> str:
@@ -126,10 +141,15 @@ class PostgresBroker(_ListeningBroker):
         import asyncpg
 
         self._lost = asyncio.Event()
-        self._conn = await asyncpg.connect(self.dsn)
+        # Named, so operators (and tests) find it in pg_stat_activity.
+        self._conn = await asyncpg.connect(
+            self.dsn, server_settings={"application_name": LISTENER_APPLICATION_NAME}
+        )
         lost = self._lost
         self._conn.add_termination_listener(lambda _conn: lost.set())
-        await self._conn.add_listener(PG_CHANNEL, lambda _c, _pid, _ch, payload: self._receive(payload))
+        await self._conn.add_listener(
+            PG_CHANNEL, lambda _c, _pid, _ch, payload: self._receive(payload)
+        )
 
     async def _hold(self) -> None:
         assert self._lost is not None
@@ -138,8 +158,10 @@ class PostgresBroker(_ListeningBroker):
                 await asyncio.wait_for(self._lost.wait(), HEALTH_SECONDS)
             if self._lost.is_set():
                 raise ConnectionError("listening connection terminated")
-            # A silent network loss shows up only when we speak.
-            await asyncio.wait_for(self._conn.execute("SELECT 1"), HEALTH_SECONDS)
+            # A silent network loss shows up only when we speak. LISTEN again (a no-op for a
+            # channel already listened to) rather than SELECT 1, so pg_stat_activity keeps
+            # showing this connection's LISTEN.
+            await asyncio.wait_for(self._conn.execute(f'LISTEN "{PG_CHANNEL}"'), HEALTH_SECONDS)
 
     async def _close(self) -> None:
         if self._conn is not None:
@@ -172,6 +194,7 @@ class RedisBroker(_ListeningBroker):
     def __init__(self, url: str) -> None:
         super().__init__()
         self.url = url
+        self.channel = redis_channel(url)
         self._client: Any = None
         self._pubsub: Any = None
         self._publisher: Any = None
@@ -181,11 +204,13 @@ class RedisBroker(_ListeningBroker):
 
         self._client = aioredis.from_url(self.url, health_check_interval=HEALTH_SECONDS)
         self._pubsub = self._client.pubsub()
-        await self._pubsub.subscribe(REDIS_CHANNEL)
+        await self._pubsub.subscribe(self.channel)
 
     async def _hold(self) -> None:
         while True:
-            message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=HEALTH_SECONDS)
+            message = await self._pubsub.get_message(
+                ignore_subscribe_messages=True, timeout=HEALTH_SECONDS
+            )
             if message is None:
                 await asyncio.wait_for(self._client.ping(), HEALTH_SECONDS)
                 continue
@@ -204,7 +229,7 @@ class RedisBroker(_ListeningBroker):
 
         if self._publisher is None:
             self._publisher = aioredis.from_url(self.url)
-        await self._publisher.publish(REDIS_CHANNEL, encode(channel, event))
+        await self._publisher.publish(self.channel, encode(channel, event))
 
     async def stop(self) -> None:
         await super().stop()

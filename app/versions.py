@@ -27,6 +27,8 @@ _writer: ContextVar[int | None] = ContextVar("rotagraph_writer_org", default=Non
 KNOWN: dict[int, int] = {}
 """Versions this process knows to be current (dropped on a broker resync)."""
 
+_reconnects_seen = 0
+
 
 def writing(org_id: int) -> None:
     """Note that the current request writes to ``org_id`` (its transactions bump it)."""
@@ -74,15 +76,39 @@ def learn(org_id: int, version: int) -> None:
         KNOWN[org_id] = version
 
 
-async def current(org_id: int) -> int:
-    """This organization's current version: known from events, else read once."""
-    known = KNOWN.get(org_id)
-    if known is not None:
-        return known
+def _events_trustworthy() -> bool:
+    """Whether KNOWN can be trusted: the broker is listening and no reconnect happened since
+    KNOWN was filled. While a cross-process broker is disconnected (or has just reconnected
+    and its resync event is still queued) other processes' bumps may have been missed."""
+    global _reconnects_seen
+    broker = pubsub.broker()
+    connected = getattr(broker, "connected", None)
+    if connected is not None and not connected.is_set():
+        KNOWN.clear()
+        return False
+    reconnects = getattr(broker, "reconnects", 0)
+    if reconnects != _reconnects_seen:
+        _reconnects_seen = reconnects
+        KNOWN.clear()
+    return True
+
+
+async def _read(org_id: int) -> int:
     from app.auth import models
 
     version = await models.Organization.filter(id=org_id).values_list("data_version", flat=True)
-    value = int(version[0]) if version else 0
+    return int(version[0]) if version else 0
+
+
+async def current(org_id: int) -> int:
+    """This organization's current version: known from events, else read once (read every
+    time while the broker is disconnected: events may be missed then)."""
+    if not _events_trustworthy():
+        return await _read(org_id)
+    known = KNOWN.get(org_id)
+    if known is not None:
+        return known
+    value = await _read(org_id)
     learn(org_id, value)
     return KNOWN.get(org_id, value)
 

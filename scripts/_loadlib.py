@@ -408,7 +408,7 @@ def same_body_as(reference: bytes, *, same_data: Callable[[bytes], bool] | None 
 
 
 async def drive(
-    url: str,
+    url: str | Sequence[str],
     *,
     body: bytes,
     headers: dict[str, str],
@@ -416,7 +416,7 @@ async def drive(
     seconds: float,
     warmup: float,
     check: Check,
-    server_pid: int | None = None,
+    server_pid: int | Sequence[int] | None = None,
 ) -> LoadResult:
     """A closed loop: ``concurrency`` workers POST ``body`` to ``url`` back to back.
 
@@ -425,11 +425,16 @@ async def drive(
     body byte) is recorded for ``seconds``. Every response goes through ``check``. With
     ``server_pid``, the CPU time that process (all its threads) used during the measured
     seconds is recorded too: a cost per request that other load on the machine barely moves.
+    Several URLs (several server processes): worker i posts to ``url[i % len(url)]``, and the
+    CPU time is summed over every ``server_pid``.
     """
     import aiohttp
 
-    if not url.startswith(f"http://{LOOPBACK}:"):
-        raise ValueError(f"loads only target {LOOPBACK}: {url}")
+    urls = [url] if isinstance(url, str) else list(url)
+    pids = [server_pid] if isinstance(server_pid, int) else list(server_pid or [])
+    for one in urls:
+        if not one.startswith(f"http://{LOOPBACK}:"):
+            raise ValueError(f"loads only target {LOOPBACK}: {one}")
     result = LoadResult(concurrency=concurrency, seconds=seconds)
     connector = aiohttp.TCPConnector(limit=concurrency, force_close=False)
     timeout = aiohttp.ClientTimeout(total=30)
@@ -441,14 +446,14 @@ async def drive(
     cpu_marks: list[float] = []
 
     def mark_cpu() -> None:
-        used = process_cpu_seconds(server_pid) if server_pid is not None else None
-        if used is not None:
-            cpu_marks.append(used)
+        used = [process_cpu_seconds(pid) for pid in pids]
+        if used and all(u is not None for u in used):
+            cpu_marks.append(sum(u for u in used if u is not None))
 
     loop.call_at(measure_from, mark_cpu)
     loop.call_at(stop_at, mark_cpu)
 
-    async def worker(session: aiohttp.ClientSession) -> None:
+    async def worker(session: aiohttp.ClientSession, url: str) -> None:
         while True:
             sent = perf()
             if loop.time() >= stop_at:
@@ -471,7 +476,7 @@ async def drive(
                 result.first_failure = result.first_failure or problem
 
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
-        await asyncio.gather(*(worker(session) for _ in range(concurrency)))
+        await asyncio.gather(*(worker(session, urls[i % len(urls)]) for i in range(concurrency)))
     if len(cpu_marks) == 2:
         result.server_cpu = cpu_marks[1] - cpu_marks[0]
     return result

@@ -9,11 +9,15 @@ Q1 — the 30-day shifts of every tier of the demo schedule with the most tiers 
       the tier's data version) stays on, as it is part of the app.
   (b) HTTP floor: a bare Starlette route under uvicorn returning the exact bytes of a Q1
       response captured from (a).
+  (d) cached: Q1 repeated with unchanged data through the response cache (a second app
+      process on the same database with RESPONSE_CACHE_ENTRIES on): after the first request
+      every answer is the stored bytes, proven current by the organization's data version.
   (c) executor floor: graphql-core's graphql() executing the Q1 document in this process over
       a graphql-core schema built from a minimal SDL, default resolvers, plain dicts holding
       the same data as the Q1 response.
 
-(a) and (b) are driven by one aiohttp ClientSession (connector limit = concurrency) at each
+(a) runs with RESPONSE_CACHE_ENTRIES=0 (the cache is on by default since the response cache
+landed). (a), (b) and (d) are driven by one aiohttp ClientSession (connector limit = concurrency) at each
 concurrency for a fixed time after a warm-up; every response must be 200 and carry the same
 data as the first. The client runs on the same machine as the server, so on a small machine
 it competes for CPU with it (the same for (a) and (b)).
@@ -106,11 +110,17 @@ class Workload:
 
 
 def app_server(database_url: str, **env: str) -> lib.Server:
-    """The Rotagraph app under uvicorn (factory), background jobs off."""
+    """The Rotagraph app under uvicorn (factory), background jobs off, no response cache
+    unless ``env`` turns it on."""
     return lib.Server(
         "app.main:create_app",
         factory=True,
-        env={"DATABASE_URL": database_url, "RUN_JOBS": "false", **env},
+        env={
+            "DATABASE_URL": database_url,
+            "RUN_JOBS": "false",
+            "RESPONSE_CACHE_ENTRIES": "0",
+            **env,
+        },
         ready_path="/healthz",
     )
 
@@ -241,9 +251,21 @@ async def serve_http_floor(w: Workload) -> AsyncIterator[Served]:
         yield Served(server.base_url + "/graphql", server.pid)
 
 
+@contextlib.asynccontextmanager
+async def serve_cached(w: Workload) -> AsyncIterator[Served]:
+    # Another app process on the same database, response cache on: Q1 with unchanged data.
+    async with app_server(w.database_url, RESPONSE_CACHE_ENTRIES="2000") as app:
+        url = app.base_url + "/graphql"
+        status, first = await lib.post_once(url, w.body, w.headers)
+        if status != 200 or json.loads(first).get("data") != w.reference_data:
+            raise RuntimeError(f"cached Q1 disagrees with the reference: HTTP {status}")
+        yield Served(url, app.pid)
+
+
 TARGETS: list[Target] = [
     Target("a", "(a) cold Q1", serve_cold),
     Target("b", "(b) HTTP floor", serve_http_floor),
+    Target("d", "(d) cached Q1", serve_cached),
 ]
 
 
@@ -397,6 +419,21 @@ def report(results: Sequence[BackendResult]) -> str:
         lines.append(
             f"(a)/(b) {r.backend}: "
             + ", ".join(f"c={c} {100 * a[c].rps / b[c].rps:.0f}%" for c in sorted(a))
+        )
+    for r in results:
+        if "d" not in r.http:
+            continue
+        d, b = r.http["d"], r.http["b"]
+        lines.append(
+            f"(d)/(b) {r.backend}: "
+            + ", ".join(f"c={c} {100 * d[c].rps / b[c].rps:.0f}%" for c in sorted(d))
+            + "  (goal >= 50% at c=10 and c=50: "
+            + ", ".join(
+                f"c={c} {'met' if d[c].rps >= 0.5 * b[c].rps else 'NOT met'}"
+                for c in (10, 50)
+                if c in d
+            )
+            + ")"
         )
     for r in results:
         a = r.http["a"]
