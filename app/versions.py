@@ -126,3 +126,9 @@ async def follow() -> None:
 
 def start_following() -> asyncio.Task[None]:
     return asyncio.create_task(follow(), name="versions.follow")
+
+
+async def bump(org_id: int) -> None:
+    """Bump ``org_id`` in a transaction of its own: for background writes made outside one."""
+    async with db.transaction():
+        touch(org_id)

@@ -28,7 +28,7 @@ from typing import cast
 import aiohttp
 from tortoise.expressions import Q
 
-from app import clock, db
+from app import clock, db, versions
 from app.calendars import models, net, parsing, service
 from app.calendars import providers as provider_registry
 from app.calendars.providers import SourceError, SourceSettings
@@ -52,13 +52,25 @@ async def _claim(calendar_id: int, now: datetime) -> bool:
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .update(status="IMPORTING", lease_until=now + LEASE, last_attempt_at=now)
     )
+    if claimed:
+        await _touch(calendar_id)
     return bool(claimed)
+
+
+async def _touch(calendar_id: int) -> None:
+    """The calendar's status is visible in the API: cached answers about it go stale."""
+    org_ids = await models.ConnectedCalendar.filter(id=calendar_id).values_list(
+        "organization_id", flat=True
+    )
+    for org_id in org_ids:
+        await versions.bump(cast(int, org_id))
 
 
 async def _fail(calendar_id: int, message: str) -> None:
     await models.ConnectedCalendar.filter(id=calendar_id).update(
         status="ERROR", last_error=message[:2000], lease_until=None
     )
+    await _touch(calendar_id)
 
 
 async def import_calendar(
@@ -116,6 +128,7 @@ async def _import(
             _parse, snapshot.texts, contact.timezone, calendar.import_filter, start, end
         )
     async with db.transaction():
+        versions.touch(connection.organization_id)
         current = await models.ConnectedCalendar.get_or_none(id=calendar_id)
         if current is None or not current.import_enabled:
             return False  # disconnected or turned off meanwhile: its blocks are already gone
