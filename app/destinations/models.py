@@ -55,7 +55,7 @@ class Delivery(Model):
 
     class Meta:
         table = "destination_delivery"
-        indexes = (("destination", "started_at"),)
+        indexes = (("destination_id", "started_at"),)
 
 
 class ExternalItem(Model):
@@ -73,4 +73,4 @@ class ExternalItem(Model):
 
     class Meta:
         table = "destination_item"
-        indexes = (("destination", "start"),)
+        indexes = (("destination_id", "start"),)

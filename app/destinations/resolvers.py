@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncGenerator
-from typing import TYPE_CHECKING, Annotated
+from collections.abc import AsyncGenerator, Awaitable, Callable
+from functools import partial
+from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
@@ -50,7 +51,9 @@ class DestinationQuery:
 
     @strawberry.field
     async def destination(self, info: Info, id: strawberry.ID) -> DestinationType:
-        dest = await service.get_destination(org_id=viewer(info), destination_id=decode_id(id, "Destination"))
+        dest = await service.get_destination(
+            org_id=viewer(info), destination_id=decode_id(id, "Destination")
+        )
         return DestinationType.from_model(dest)
 
 
@@ -67,7 +70,9 @@ async def _run_exports(info: Info, ids: list[int], wait: bool) -> None:
 @strawberry.type
 class DestinationMutation:
     @strawberry.mutation(description="Add a destination to a schedule (ADMIN).")
-    async def create_destination(self, info: Info, input: CreateDestinationInput) -> DestinationType:
+    async def create_destination(
+        self, info: Info, input: CreateDestinationInput
+    ) -> DestinationType:
         org_id = admin(info)
         fields = service.DestinationFields(
             name=input.name,
@@ -100,7 +105,10 @@ class DestinationMutation:
             changes["secrets"] = json_object(changes["secrets"], "input.secrets")
         async with transaction():
             dest = await service.update_destination(
-                org_id=org_id, destination_id=decode_id(id, "Destination"), changes=changes, now=clock.now()
+                org_id=org_id,
+                destination_id=decode_id(id, "Destination"),
+                changes=changes,
+                now=clock.now(),
             )
             service.kick_after_commit()
         return DestinationType.from_model(dest)
@@ -109,14 +117,18 @@ class DestinationMutation:
     async def delete_destination(self, info: Info, id: strawberry.ID) -> DeletePayload:
         org_id = admin(info)
         async with transaction():
-            await service.delete_destination(org_id=org_id, destination_id=decode_id(id, "Destination"), now=clock.now())
+            await service.delete_destination(
+                org_id=org_id, destination_id=decode_id(id, "Destination"), now=clock.now()
+            )
         return DeletePayload(deleted_id=id)
 
     @strawberry.mutation(
         description="Export Now: returns at once with the destination as it is, or with "
         "`wait: true` after the export finished."
     )
-    async def export_destination(self, info: Info, id: strawberry.ID, wait: bool = False) -> DestinationType:
+    async def export_destination(
+        self, info: Info, id: strawberry.ID, wait: bool = False
+    ) -> DestinationType:
         org_id = editor(info)
         pk = decode_id(id, "Destination")
         await service.get_destination(org_id=org_id, destination_id=pk)
@@ -124,12 +136,39 @@ class DestinationMutation:
         return DestinationType.from_model(await models.Destination.get(id=pk))
 
     @strawberry.mutation(description="Export Now for every destination of a schedule.")
-    async def export_schedule(self, info: Info, id: strawberry.ID, wait: bool = False) -> list[DestinationType]:
+    async def export_schedule(
+        self, info: Info, id: strawberry.ID, wait: bool = False
+    ) -> list[DestinationType]:
         org_id = editor(info)
-        schedule = await schedule_service.get_schedule(org_id=org_id, schedule_id=decode_id(id, "Schedule"))
-        ids = list(await models.Destination.filter(schedule_id=schedule.id).values_list("id", flat=True))
+        schedule = await schedule_service.get_schedule(
+            org_id=org_id, schedule_id=decode_id(id, "Schedule")
+        )
+        ids = list(
+            await models.Destination.filter(schedule_id=schedule.id).values_list("id", flat=True)
+        )
         await _run_exports(info, ids, wait)
-        return [DestinationType.from_model(d) for d in await models.Destination.filter(id__in=ids).order_by("name", "id")]
+        return [
+            DestinationType.from_model(d)
+            for d in await models.Destination.filter(id__in=ids).order_by("name", "id")
+        ]
+
+
+def _read_once(event: dict[str, Any], load: Callable[[], Awaitable[Any]]) -> Awaitable[Any]:
+    """One database read per event, shared by every subscriber in this process that received
+    it (the broker hands them the same event object). Still read after the event arrived,
+    so each event shows fresh data; shielded, so a subscriber leaving does not cancel it."""
+    task = event.get(_READ)
+    if task is None:
+        task = asyncio.ensure_future(load())
+        event[_READ] = task
+    return asyncio.shield(task)
+
+
+_READ = "_shared_read"
+
+
+async def _destination_of(destination_id: int, schedule_id: int) -> models.Destination | None:
+    return await models.Destination.get_or_none(id=destination_id, schedule_id=schedule_id)
 
 
 async def _schedule_pk(info: Info, schedule_id: strawberry.ID) -> int:
@@ -156,7 +195,7 @@ class DestinationSubscription:
                 for dest in await models.Destination.filter(schedule_id=pk).order_by("id"):
                     yield DestinationType.from_model(dest)
                 continue
-            dest = await models.Destination.get_or_none(id=event["destinationId"], schedule_id=pk)
+            dest = await _read_once(event, partial(_destination_of, event["destinationId"], pk))
             if dest is not None:
                 yield DestinationType.from_model(dest)
 
@@ -168,9 +207,9 @@ class DestinationSubscription:
         from app.schedules.types import ScheduleType
 
         pk = await _schedule_pk(info, schedule_id)
-        async for _event in pubsub.broker().subscribe(service.schedule_channel(pk)):
+        async for event in pubsub.broker().subscribe(service.schedule_channel(pk)):
             info.context.reset_loaders()
-            row = await schedule_models.Schedule.get_or_none(id=pk)
+            row = await _read_once(event, lambda: schedule_models.Schedule.get_or_none(id=pk))
             if row is not None:
                 yield ScheduleType.from_model(row)
 
@@ -185,8 +224,8 @@ class DestinationSubscription:
         from app.schedules.types import ScheduleType
 
         pk = await _schedule_pk(info, schedule_id)
-        async for _event in pubsub.broker().subscribe(service.on_call_channel(pk)):
+        async for event in pubsub.broker().subscribe(service.on_call_channel(pk)):
             info.context.reset_loaders()
-            row = await schedule_models.Schedule.get_or_none(id=pk)
+            row = await _read_once(event, lambda: schedule_models.Schedule.get_or_none(id=pk))
             if row is not None:
                 yield ScheduleType.from_model(row)

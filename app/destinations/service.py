@@ -9,6 +9,7 @@ import logging
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
@@ -79,7 +80,9 @@ def _check(f: DestinationFields, errors: Collector) -> None:
         errors.add(field, message)
 
 
-def list_destinations(*, org_id: int, schedule_id: int | None = None) -> QuerySet[models.Destination]:
+def list_destinations(
+    *, org_id: int, schedule_id: int | None = None
+) -> QuerySet[models.Destination]:
     query = models.Destination.filter(organization_id=org_id)
     if schedule_id is not None:
         query = query.filter(schedule_id=schedule_id)
@@ -135,7 +138,9 @@ async def update_destination(
         kind=dest.kind,
         tier_number=changes.get("tier_number") or dest.tier_number,
         position=changes.get("position") or dest.position,
-        auto_export=dest.auto_export if changes.get("auto_export") is None else changes["auto_export"],
+        auto_export=dest.auto_export
+        if changes.get("auto_export") is None
+        else changes["auto_export"],
         config=dest.config if changes.get("config") is None else changes["config"],
         secrets=secrets,
     )
@@ -143,7 +148,11 @@ async def update_destination(
     _check(fields, errors)
     errors.raise_if_any()
     source_moved = (fields.tier_number, fields.position) != (dest.tier_number, dest.position)
-    dest.name, dest.tier_number, dest.position = fields.name.strip(), fields.tier_number, fields.position
+    dest.name, dest.tier_number, dest.position = (
+        fields.name.strip(),
+        fields.tier_number,
+        fields.position,
+    )
     dest.auto_export, dest.config, dest.secrets = fields.auto_export, fields.config or {}, secrets
     if source_moved:
         # A new source: what was exported no longer says anything about it.
@@ -174,7 +183,9 @@ async def request_export(*, org_id: int, destination_ids: Iterable[int], now: da
 # ------------------------------------------------------------------------- sources
 
 
-async def _tiers_by_source(dests: Sequence[models.Destination]) -> dict[tuple[int, int], tier_models.Tier]:
+async def _tiers_by_source(
+    dests: Sequence[models.Destination],
+) -> dict[tuple[int, int], tier_models.Tier]:
     schedule_ids = {d.schedule_id for d in dests}
     tiers = await tier_models.Tier.filter(schedule_id__in=schedule_ids) if schedule_ids else []
     return {(t.schedule_id, t.number): t for t in tiers}
@@ -204,8 +215,10 @@ async def sources(
     tier_ids = {t.id for t in tiers.values()}
     rows_by_tier: dict[int, list[shift_models.Shift]] = defaultdict(list)
     if tier_ids:
-        for row in await shift_models.Shift.filter(tier_id__in=tier_ids, end__gt=since).order_by(
-            "tier_id", "start"
+        for row in (
+            await shift_models.Shift.filter(tier_id__in=tier_ids, end__gt=since)
+            .only("id", "tier_id", "start", "end", "assignees", "positions")
+            .order_by("tier_id", "start")
         ):
             rows_by_tier[row.tier_id].append(row)
     out = {}
@@ -219,19 +232,38 @@ async def sources(
 
 
 async def refresh_statuses(
-    *, schedule_ids: Iterable[int] | None = None, now: datetime
+    *,
+    schedule_ids: Iterable[int] | None = None,
+    destination_ids: Iterable[int] | None = None,
+    known: dict[int, list[Segment]] | None = None,
+    now: datetime,
 ) -> list[models.Destination]:
     """Recompute destination and schedule statuses against the clock; store and publish the
-    ones that changed (after commit). Returns the destinations whose status changed."""
+    ones that changed (after commit). Returns the destinations whose status changed.
+
+    With ``destination_ids`` only those destinations are recomputed (after their own export);
+    the roll-up then takes the others' stored statuses, which the status tick keeps current."""
     query = models.Destination.all()
     ids = set(schedule_ids) if schedule_ids is not None else None
     if ids is not None:
         query = query.filter(schedule_id__in=ids)
     dests = await query
-    src = await sources(dests, since=now)
+    only = set(destination_ids) if destination_ids is not None else None
+    known = known or {}
+    src: dict[int, tuple[Any, list[Segment]]] = {
+        pk: (None, [s for s in segments if s.end > now]) for pk, segments in known.items()
+    }
+    src.update(
+        await sources(
+            [d for d in dests if (only is None or d.id in only) and d.id not in known], since=now
+        )
+    )
     changed = []
     by_schedule: dict[int, list[Status]] = defaultdict(list)
     for d in dests:
+        if d.id not in src:
+            by_schedule[d.schedule_id].append(Status(d.status))
+            continue
         _, segments = src[d.id]
         status = destination_status(
             shifts=[(s.start, s.end) for s in segments],
@@ -251,17 +283,25 @@ async def refresh_statuses(
     if ids is not None:
         schedules = schedules.filter(id__in=ids)
     rows = await schedules.only("id", "status")
-    # "Has confirmed shifts" means Shift rows exist: a tier confirmed with no layers has none.
-    confirmed = set(
-        await shift_models.Shift.filter(tier__schedule_id__in=[s.id for s in rows])
-        .distinct()
-        .values_list("tier__schedule_id", flat=True)
-    ) if rows else set()
+    # "Has confirmed shifts" means Shift rows exist: a tier confirmed with no layers has none
+    # (only asked for schedules without destinations).
+    bare = [s.id for s in rows if not by_schedule.get(s.id)]
+    confirmed = (
+        set(
+            await shift_models.Shift.filter(tier__schedule_id__in=bare)
+            .distinct()
+            .values_list("tier__schedule_id", flat=True)
+        )
+        if bare
+        else set()
+    )
     for s in rows:
         status = schedule_status(by_schedule.get(s.id, []), has_confirmed_shifts=s.id in confirmed)
         if status.value != s.status:
             await schedule_models.Schedule.filter(id=s.id).update(status=status.value)
-            pubsub.publish_after_commit(schedule_channel(s.id), {"scheduleId": s.id, "status": status.value})
+            pubsub.publish_after_commit(
+                schedule_channel(s.id), {"scheduleId": s.id, "status": status.value}
+            )
     return changed
 
 
@@ -274,10 +314,14 @@ async def on_confirmed(results: Sequence[shift_service.Confirmation], now: datet
     news = [r for r in results if r.new_assignment]
     if not news:
         return
-    tiers = {
-        t.id: t for t in await tier_models.Tier.filter(id__in=[r.tier_id for r in news])
-    }
-    dests = await models.Destination.filter(schedule_id__in={r.schedule_id for r in news})
+    tiers = {t.id: t for t in await tier_models.Tier.filter(id__in=[r.tier_id for r in news])}
+    # Locked (PostgreSQL), as the export's recording step locks its row: a change and the
+    # outcome of an export in flight are applied one after the other, never crossed.
+    dests = await (
+        models.Destination.filter(schedule_id__in={r.schedule_id for r in news})
+        .select_for_update()
+        .order_by("id")
+    )
     by_source: dict[tuple[int, int], list[models.Destination]] = defaultdict(list)
     for d in dests:
         by_source[(d.schedule_id, d.tier_number)].append(d)
@@ -285,14 +329,20 @@ async def on_confirmed(results: Sequence[shift_service.Confirmation], now: datet
         tier = tiers[r.tier_id]
         for d in by_source.get((tier.schedule_id, tier.number), []):
             updates: dict[str, Any] = {}
-            if r.changed_from is not None and d.exported_until is not None and r.changed_from < d.exported_until:
-                rows = await shift_models.Shift.filter(tier_id=tier.id, end__gt=min(r.changed_from, now)).order_by("start")
+            if (
+                r.changed_from is not None
+                and d.exported_until is not None
+                and r.changed_from < d.exported_until
+            ):
+                rows = await shift_models.Shift.filter(
+                    tier_id=tier.id, end__gt=min(r.changed_from, now)
+                ).order_by("start")
                 start = r.changed_from
                 for seg in project(rows, d.position):
                     if seg.start <= r.changed_from < seg.end:
                         start = seg.start
                         break
-                updates["exported_until"] = max(start, _min_rewind(d, now))
+                updates["exported_until"] = start
                 updates["cover_until"] = max(d.exported_until, d.cover_until or d.exported_until)
             if d.auto_export:
                 updates["export_due_at"] = now
@@ -305,21 +355,23 @@ async def on_confirmed(results: Sequence[shift_service.Confirmation], now: datet
     await publish_on_call_changes({r.schedule_id for r in news})
 
 
-def _min_rewind(d: models.Destination, now: datetime) -> datetime:
-    # The past is never re-exported: a rewind stops at the start of the current shift.
-    return min(d.exported_until or now, now)
-
-
 shift_service.LISTENERS.append(on_confirmed)
 
 
 # -------------------------------------------------------------------------- export
 
 
-def idempotency_key(destination_id: int, start: datetime, end: datetime, segments: Sequence[Segment]) -> str:
+def idempotency_key(
+    destination_id: int, start: datetime, end: datetime, segments: Sequence[Segment]
+) -> str:
     """The same for every request of one logical export: destination, range and the data."""
     data = json.dumps(
-        [destination_id, start.isoformat(), end.isoformat(), [(s.start.isoformat(), s.end.isoformat(), s.contact_id) for s in segments]]
+        [
+            destination_id,
+            start.isoformat(),
+            end.isoformat(),
+            [(s.start.isoformat(), s.end.isoformat(), s.contact_id) for s in segments],
+        ]
     )
     return hashlib.sha256(data.encode()).hexdigest()
 
@@ -329,6 +381,16 @@ class Plan:
     destination: models.Destination
     request: ExportRequest
     first_segment_start: datetime | None
+    tier_state: tuple[Any, ...] | None = None
+    """The source tier's versions when planned: unchanged, its confirmed rows are too."""
+    segments: list[Segment] = dataclass_field(default_factory=list)
+    """All the source's projected shifts read for the plan (not only the range's)."""
+
+
+def _tier_state(tier: tier_models.Tier | None) -> tuple[Any, ...] | None:
+    if tier is None:
+        return None
+    return (tier.id, tier.data_version, tier.confirmed_version, tier.confirmed_until)
 
 
 async def plan_export(dest: models.Destination, *, now: datetime) -> Plan:
@@ -345,9 +407,11 @@ async def plan_export(dest: models.Destination, *, now: datetime) -> Plan:
     end = max(horizon, dest.cover_until or horizon, start)
     # An item written earlier that straddles the start would be removed whole by a
     # replacing adapter: start the range at that item so its first part is sent again.
-    straddling = await models.ExternalItem.filter(
-        destination_id=dest.id, start__lt=start, end__gt=start
-    ).order_by("start").first()
+    straddling = (
+        await models.ExternalItem.filter(destination_id=dest.id, start__lt=start, end__gt=start)
+        .order_by("start")
+        .first()
+    )
     if straddling is not None:
         start = straddling.start
         tier, segments = (await sources([dest], since=start))[dest.id]
@@ -358,7 +422,9 @@ async def plan_export(dest: models.Destination, *, now: datetime) -> Plan:
     }
     previous = [
         PreviousItem(external_id=i.external_id, start=i.start, end=i.end)
-        for i in await models.ExternalItem.filter(destination_id=dest.id, end__gt=start, start__lt=end)
+        for i in await models.ExternalItem.filter(
+            destination_id=dest.id, end__gt=start, start__lt=end
+        )
     ]
     schedule = await schedule_models.Schedule.get(id=dest.schedule_id)
     request = ExportRequest(
@@ -373,10 +439,70 @@ async def plan_export(dest: models.Destination, *, now: datetime) -> Plan:
         idempotency_key=idempotency_key(dest.id, start, end, chosen),
         previous_items=previous,
     )
-    return Plan(destination=dest, request=request, first_segment_start=chosen[0].start if chosen else None)
+    return Plan(
+        destination=dest,
+        request=request,
+        first_segment_start=chosen[0].start if chosen else None,
+        tier_state=_tier_state(tier),
+        segments=segments,
+    )
 
 
-_locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+class _PerLoop:
+    """asyncio primitives bind to the event loop that first waits on them: keep one set per
+    loop, so an app started again in a new loop (tests, a reloaded server) never reuses them."""
+
+    def __init__(self) -> None:
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self.locks: dict[int, asyncio.Lock] = defaultdict(asyncio.Lock)
+        self.wake = asyncio.Event()
+
+    def current(self) -> _PerLoop:
+        loop = asyncio.get_running_loop()
+        if self.loop is not loop:
+            self.loop, self.locks, self.wake = loop, defaultdict(asyncio.Lock), asyncio.Event()
+        return self
+
+
+_primitives = _PerLoop()
+
+
+async def _still_valid(
+    planned: models.Destination, fresh: models.Destination, plan: Plan, *, now: datetime
+) -> datetime | None:
+    """None when what ``plan`` sent is still the truth; else the instant up to which it is.
+
+    An export reads the confirmed shifts, sends, then records: a change confirmed in
+    between must not be covered by the recorded exportedUntil. Either the change's rewind
+    already moved this row (exportedUntil / coverUntil / source differ from the plan's), or
+    the rows differ from what was sent: then only the unchanged leading shifts count.
+    """
+    request = plan.request
+    moved = (fresh.exported_until, fresh.cover_until, fresh.tier_number, fresh.position) != (
+        planned.exported_until,
+        planned.cover_until,
+        planned.tier_number,
+        planned.position,
+    )
+    if (fresh.tier_number, fresh.position) != (planned.tier_number, planned.position):
+        return request.range_start  # sent for another source: nothing of it counts
+    tier = await tier_models.Tier.get_or_none(
+        schedule_id=fresh.schedule_id, number=fresh.tier_number
+    )
+    if not moved and _tier_state(tier) == plan.tier_state:
+        return None  # confirmed rows change only with the tier's versions: nothing changed
+    _, segments = (await sources([fresh], since=min(planned.exported_until or now, now)))[fresh.id]
+    current = [s for s in segments if s.end > request.range_start and s.start < request.range_end]
+    sent = list(request.segments)
+    same = 0
+    while same < min(len(sent), len(current)) and sent[same] == current[same]:
+        same += 1
+    if same == len(sent) == len(current):
+        return fresh.exported_until if moved and fresh.exported_until is not None else None
+    valid = sent[same - 1].end if same else request.range_start
+    if moved and fresh.exported_until is not None:
+        valid = min(valid, fresh.exported_until)
+    return valid
 
 
 async def export_destination(destination_id: int, *, session: Any) -> models.Destination:
@@ -384,16 +510,22 @@ async def export_destination(destination_id: int, *, session: Any) -> models.Des
 
     Slow I/O never runs inside a transaction: the plan is read, the adapter sends, then the
     outcome is written in a short transaction of its own. A crash between sending and
-    recording leaves exportedUntil where it was, so the next run sends the same logical
-    export again with the same idempotency key.
+    recording leaves exportedUntil where it was and the export still due (``export_due_at``
+    is cleared only with the outcome), so after a restart the worker sends the same logical
+    export again with the same idempotency key; its Delivery row is then marked LOST.
     """
     from app.destinations.adapters import adapter_for
 
-    async with _locks[destination_id]:
+    async with _primitives.current().locks[destination_id]:
         now = clock.now()
         async with db.transaction():
             dest = await models.Destination.get(id=destination_id)
-            await models.Destination.filter(id=dest.id).update(last_attempt_at=now, export_due_at=None)
+            await models.Destination.filter(id=dest.id).update(last_attempt_at=now)
+            # A delivery still SENDING here never recorded its outcome (the process died):
+            # exports of one destination never overlap (the lock above).
+            await models.Delivery.filter(destination_id=dest.id, state="SENDING").update(
+                state="LOST", error="the process stopped before the outcome was recorded"
+            )
             plan = await plan_export(dest, now=now)
             delivery = await models.Delivery.create(
                 destination_id=dest.id,
@@ -414,26 +546,57 @@ async def export_destination(destination_id: int, *, session: Any) -> models.Des
             error = f"unexpected error: {type(exc).__name__}"
         finished = clock.now()
         async with db.transaction():
-            fresh = await models.Destination.get_or_none(id=dest.id)
+            fresh = await models.Destination.select_for_update().get_or_none(id=dest.id)
             if fresh is None:
                 return dest
             fresh.attempts_finished += 1
             fresh.last_attempt_at = now
+            # What was sent still holds up to ``valid_until`` (None: all of it).
+            valid_until = await _still_valid(dest, fresh, plan, now=now) if error is None else None
+            if (
+                fresh.export_due_at is not None
+                and fresh.export_due_at <= now
+                and valid_until is None
+            ):
+                # Done; a request that arrived while this attempt ran stays due, and so
+                # does a change that overtook this export.
+                fresh.export_due_at = None
             if error is None:
                 segments = plan.request.segments
-                if segments:
+                if valid_until is not None:
+                    # The confirmed shifts changed while this export was in flight: keep
+                    # exportedUntil short of the change, and let the next export cover
+                    # everything this one replaced at the destination.
+                    if valid_until > plan.request.range_start:
+                        fresh.exported_until = valid_until
+                    fresh.cover_until = max(
+                        fresh.cover_until or plan.request.range_end, plan.request.range_end
+                    )
+                elif segments:
                     fresh.exported_until = segments[-1].end
-                elif fresh.exported_until is None or fresh.exported_until < plan.request.range_start:
-                    fresh.exported_until = plan.request.range_start
-                fresh.cover_until = None
+                    fresh.cover_until = None
+                else:
+                    if (
+                        fresh.exported_until is None
+                        or fresh.exported_until < plan.request.range_start
+                    ):
+                        fresh.exported_until = plan.request.range_start
+                    fresh.cover_until = None
                 fresh.last_error = None
                 fresh.last_success_at = finished
                 if result.removed:
-                    await models.ExternalItem.filter(destination_id=dest.id, external_id__in=result.removed).delete()
+                    await models.ExternalItem.filter(
+                        destination_id=dest.id, external_id__in=result.removed
+                    ).delete()
                 if result.created:
                     await models.ExternalItem.bulk_create(
                         [
-                            models.ExternalItem(destination_id=dest.id, external_id=i.external_id, start=i.start, end=i.end)
+                            models.ExternalItem(
+                                destination_id=dest.id,
+                                external_id=i.external_id,
+                                start=i.start,
+                                end=i.end,
+                            )
                             for i in result.created
                         ]
                     )
@@ -443,17 +606,21 @@ async def export_destination(destination_id: int, *, session: Any) -> models.Des
             await models.Delivery.filter(id=delivery.id).update(
                 state="OK" if error is None else "FAILED", error=error, finished_at=finished
             )
-            await refresh_statuses(schedule_ids={fresh.schedule_id}, now=finished)
+            await refresh_statuses(
+                schedule_ids={fresh.schedule_id},
+                destination_ids={fresh.id},
+                # Unchanged since the plan read them: no need to read the shifts again.
+                known={fresh.id: plan.segments} if error is None and valid_until is None else None,
+                now=finished,
+            )
         return fresh
 
 
 # -------------------------------------------------------------------------- worker
 
-_wake = asyncio.Event()
-
 
 def _kick_now() -> None:
-    _wake.set()
+    _primitives.current().wake.set()
 
 
 async def _kick() -> None:
@@ -465,6 +632,12 @@ def kick_after_commit() -> None:
     db.after_commit("exports.kick", _kick)
 
 
+def in_flight(destination_id: int) -> bool:
+    """An export of this destination is running in this process."""
+    lock = _primitives.current().locks.get(destination_id)
+    return lock is not None and lock.locked()
+
+
 async def due_destination_ids(*, now: datetime, limit: int = 1000) -> list[int]:
     return list(
         await models.Destination.filter(export_due_at__lte=now)
@@ -474,9 +647,9 @@ async def due_destination_ids(*, now: datetime, limit: int = 1000) -> list[int]:
     )
 
 
-async def wait_for_work(timeout: float) -> None:
+async def wait_for_work(seconds: float) -> None:
     try:
-        await asyncio.wait_for(_wake.wait(), timeout)
+        await asyncio.wait_for(_primitives.current().wake.wait(), seconds)
     except TimeoutError:
         pass
-    _wake.clear()
+    _primitives.current().wake.clear()

@@ -40,7 +40,9 @@ def destination_status(
     a shift is exported when ``exported_until`` reaches its end."""
     if not shifts or not first_attempt_done:
         return Status.PENDING
-    missing = [(s, e) for s, e in shifts if e > now and (exported_until is None or e > exported_until)]
+    missing = [
+        (s, e) for s, e in shifts if e > now and (exported_until is None or e > exported_until)
+    ]
     if not missing:
         return Status.OK
     if any(s <= now + IMMINENT for s, _ in missing):

@@ -58,7 +58,9 @@ class DestinationType(Node):
     last_success_at: datetime | None
 
     @strawberry.field
-    async def schedule(self, info: Info) -> Annotated[ScheduleType, strawberry.lazy("app.schedules.types")]:
+    async def schedule(
+        self, info: Info
+    ) -> Annotated[ScheduleType, strawberry.lazy("app.schedules.types")]:
         from app.schedules.types import ScheduleType
 
         row = await info.context.loaders.schedule.load(self.schedule_pk)

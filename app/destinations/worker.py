@@ -59,7 +59,11 @@ async def export_now(destination_ids: Iterable[int]) -> None:
 
 async def run_due() -> int:
     """One pass: export every destination whose export is due."""
-    due = await service.due_destination_ids(now=clock.now())
+    # An export stays due until its outcome is recorded (so a crash mid-send is retried after
+    # a restart): skip the ones this process is exporting right now.
+    due = [
+        pk for pk in await service.due_destination_ids(now=clock.now()) if not service.in_flight(pk)
+    ]
     await export_now(due)
     return len(due)
 
@@ -73,4 +77,10 @@ async def loop(poll_seconds: float) -> None:
             raise
         except Exception:  # keep the worker alive; the next pass retries
             log.exception("export pass failed")
-        await service.wait_for_work(poll_seconds)
+        try:
+            await service.wait_for_work(poll_seconds)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # never let a broken wake-up end the worker silently
+            log.exception("export worker wait failed")
+            await asyncio.sleep(poll_seconds)

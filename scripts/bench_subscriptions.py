@@ -1,0 +1,396 @@
+"""Benchmark of subscription fan-out (a script, not a test): python scripts/bench_subscriptions.py
+
+One uvicorn server process (SQLite, jobs off) and 1,000 WebSocket subscribers
+(graphql-transport-ws, `destinationStatusChanged`) spread over two client processes with
+several tasks each. One write (`setTierLayers` through HTTP, which rewinds an exported
+destination so its status turns OK -> ERROR) is fanned out to every subscriber; latency is
+measured from just before the write is sent to each subscriber's receipt of its event
+(wall clock, one machine). Prints p50 / p99 / max and the ratio of p99 to the goal
+(<= 250 ms). Loopback only; the server and the clients are stopped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+GOAL_P99_MS = 250.0
+SUBSCRIPTION = (
+    """subscription($s: ID!) { destinationStatusChanged(scheduleId: $s) { id status } }"""
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+# ------------------------------------------------------------------------- clients
+
+
+async def subscriber(
+    ws_url: str,
+    token: str,
+    schedule_id: str,
+    ready: asyncio.Event,
+    count: list[int],
+    target: int,
+    received: list[float],
+    connected: asyncio.Event,
+) -> None:
+    import websockets
+
+    async with websockets.connect(
+        ws_url, subprotocols=["graphql-transport-ws"], max_queue=None
+    ) as ws:  # type: ignore[list-item]
+        await ws.send(
+            json.dumps({"type": "connection_init", "payload": {"Authorization": f"Bearer {token}"}})
+        )
+        assert json.loads(await ws.recv())["type"] == "connection_ack"
+        await ws.send(
+            json.dumps(
+                {
+                    "id": "1",
+                    "type": "subscribe",
+                    "payload": {"query": SUBSCRIPTION, "variables": {"s": schedule_id}},
+                }
+            )
+        )
+        count[0] += 1
+        if count[0] == target:
+            connected.set()
+        while True:
+            message = json.loads(await ws.recv())
+            if message["type"] == "ping":
+                await ws.send(json.dumps({"type": "pong"}))
+                continue
+            if message["type"] == "next":
+                received.append(time.time())
+                assert (
+                    message["payload"]["data"]["destinationStatusChanged"]["status"] == "ERROR"
+                ), message
+                return
+            raise RuntimeError(f"unexpected message {message}")
+
+
+def run_clients(
+    ws_url: str, token: str, schedule_id: str, n: int, tasks_per_batch: int, conn: Any
+) -> None:
+    """A client process: ``n`` subscribers; tells the parent when all are subscribed, then
+    sends back the receipt times."""
+
+    async def main() -> list[float]:
+        ready = asyncio.Event()
+        connected = asyncio.Event()
+        count = [0]
+        received: list[float] = []
+        running = []
+        for i in range(0, n, tasks_per_batch):  # connect in batches, not in one burst
+            batch = [
+                asyncio.create_task(
+                    subscriber(ws_url, token, schedule_id, ready, count, n, received, connected)
+                )
+                for _ in range(min(tasks_per_batch, n - i))
+            ]
+            running.extend(batch)
+            await asyncio.wait(batch, timeout=0.05)  # a short head start for this batch
+        await connected.wait()
+        conn.send(("subscribed", n))
+        done, pending = await asyncio.wait(running, timeout=60)
+        for task in pending:
+            task.cancel()
+        failures = [t.exception() for t in done if t.exception() is not None]
+        if failures:
+            raise failures[0]  # type: ignore[misc]
+        return received
+
+    try:
+        conn.send(("received", asyncio.run(main())))
+    except Exception as exc:  # report to the parent rather than die silently
+        conn.send(("error", repr(exc)))
+
+
+# -------------------------------------------------------------------------- driver
+
+
+async def prepare(url: str) -> str:
+    from tortoise import Tortoise
+
+    from app.auth import service as auth_service
+    from app.auth.roles import Role
+    from app.db import tortoise_config
+
+    await Tortoise.init(config=tortoise_config(url))
+    await Tortoise.generate_schemas()
+    org = await auth_service.create_organization(name="Bench")
+    _, token = await auth_service.create_token(org_id=org.id, name="a", role=Role.ADMIN)
+    await Tortoise.close_connections()
+    return token
+
+
+def receiver_process(port: int, ready: Any) -> None:
+    from aiohttp import web
+
+    async def hook(request: web.Request) -> web.Response:
+        await request.read()
+        return web.json_response({"ok": True})
+
+    async def main() -> None:
+        app = web.Application()
+        app.router.add_post("/hook", hook)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        ready.set()
+        await asyncio.Event().wait()
+
+    asyncio.run(main())
+
+
+async def gql(base: str, token: str, query: str, variables: dict[str, Any]) -> dict[str, Any]:
+    import httpx
+
+    async with httpx.AsyncClient(base_url=base, timeout=60) as client:
+        body = (
+            await client.post(
+                "/graphql",
+                json={"query": query, "variables": variables},
+                headers={"Authorization": f"Bearer {token}"},
+            )
+        ).json()
+    if body.get("errors"):
+        raise RuntimeError(body["errors"])
+    data: dict[str, Any] = body["data"]
+    return data
+
+
+async def wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        for _ in range(300):
+            try:
+                if (await client.get(f"{base}/healthz")).status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError("the server exited")
+            await asyncio.sleep(0.05)
+    raise RuntimeError("the server did not start")
+
+
+def layer(participants: list[str]) -> dict[str, Any]:
+    return {
+        "name": "Daily",
+        "start": "2026-01-01T00:00",
+        "timezone": "UTC",
+        "rotation": {"unit": "DAY", "length": 1},
+        "participants": [{"contactId": pk} for pk in participants],
+    }
+
+
+async def drive(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    url = f"sqlite://{tmp / 'bench.sqlite3'}"
+    token = await prepare(url)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    log = (tmp / "server.log").open("wb")
+    server = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is timed
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "app.main:create_app",
+            "--factory",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--log-level",
+            "warning",
+            "--backlog",
+            "4096",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "DATABASE_URL": url, "RUN_JOBS": "false"},
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    ctx = multiprocessing.get_context("spawn")
+    hook_ready = ctx.Event()
+    hook_port = free_port()
+    hook = ctx.Process(target=receiver_process, args=(hook_port, hook_ready), daemon=True)
+    hook.start()
+    clients: list[tuple[Any, Any]] = []
+    try:
+        await wait_healthy(base, server)
+        hook_ready.wait(15)
+        people = []
+        for name in ("Ann", "Bob"):
+            data = await gql(
+                base,
+                token,
+                'mutation($n: String!) { createContact(input: {name: $n, timezone: "UTC"}) { id } }',
+                {"n": name},
+            )
+            people.append(data["createContact"]["id"])
+        s = (
+            await gql(
+                base,
+                token,
+                'mutation { createSchedule(input: {name: "Bench", assignmentHorizonDays: 3}) { id tiers { id } } }',
+                {},
+            )
+        )["createSchedule"]
+        tier = s["tiers"][0]["id"]
+        await gql(
+            base,
+            token,
+            "mutation($t: ID!, $l: [LayerInput!]!) { setTierLayers(tierId: $t, layers: $l) { id } }",
+            {"t": tier, "l": [layer(people)]},
+        )
+        await gql(
+            base,
+            token,
+            "mutation($s: ID!) { confirmAssignments(scheduleId: $s) { newAssignment } }",
+            {"s": s["id"]},
+        )
+        dest = (
+            await gql(
+                base,
+                token,
+                "mutation($i: CreateDestinationInput!) { createDestination(input: $i) { id } }",
+                {
+                    "i": {
+                        "scheduleId": s["id"],
+                        "name": "hook",
+                        "kind": "WEBHOOK",
+                        "autoExport": False,
+                        "config": {"url": f"http://127.0.0.1:{hook_port}/hook"},
+                        "secrets": {"signingSecret": "bench-signing-secret-00"},
+                    }
+                },
+            )
+        )["createDestination"]
+        done = await gql(
+            base,
+            token,
+            "mutation($id: ID!) { exportDestination(id: $id, wait: true) { status } }",
+            {"id": dest["id"]},
+        )
+        assert done["exportDestination"]["status"] == "OK", done
+
+        per_process = [
+            args.subscribers // args.processes + (1 if i < args.subscribers % args.processes else 0)
+            for i in range(args.processes)
+        ]
+        connect_started = time.perf_counter()
+        for n in per_process:
+            parent, child = ctx.Pipe()
+            proc = ctx.Process(
+                target=run_clients,
+                args=(f"ws://127.0.0.1:{port}/graphql", token, s["id"], n, args.batch, child),
+                daemon=True,
+            )
+            proc.start()
+            clients.append((proc, parent))
+        for _proc, parent in clients:
+            kind, value = await asyncio.to_thread(parent.recv)
+            if kind != "subscribed":
+                raise RuntimeError(value)
+        connect_seconds = time.perf_counter() - connect_started
+        await asyncio.sleep(1.0)  # let the server settle
+
+        # The write: swap the participants, so the exported shifts change now -> ERROR.
+        t0 = time.time()
+        await gql(
+            base,
+            token,
+            "mutation($t: ID!, $l: [LayerInput!]!) { setTierLayers(tierId: $t, layers: $l) { id } }",
+            {"t": tier, "l": [layer(people[::-1])]},
+        )
+        t_response = time.time()
+        latencies: list[float] = []
+        for _proc, parent in clients:
+            kind, value = await asyncio.to_thread(parent.recv)
+            if kind != "received":
+                raise RuntimeError(value)
+            latencies.extend((t - t0) * 1000 for t in value)
+        return {
+            "latencies": latencies,
+            "connect": connect_seconds,
+            "response_ms": (t_response - t0) * 1000,
+        }
+    finally:
+        for proc, _ in clients:
+            proc.terminate()
+            proc.join(10)
+        hook.terminate()
+        hook.join(10)
+        server.terminate()
+        try:
+            server.wait(15)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait(5)
+        log.close()
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--subscribers", type=int, default=1000)
+    parser.add_argument("--processes", type=int, default=2, help="client processes")
+    parser.add_argument("--batch", type=int, default=50, help="subscriber tasks started together")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        r = asyncio.run(drive(args, Path(tmp)))
+    lat = r["latencies"]
+    rows = [
+        (
+            "subscribers (processes)",
+            f"{len(lat)} of {args.subscribers} received ({args.processes} client processes)",
+        ),
+        ("subscribe all (setup)", f"{r['connect']:.1f} s"),
+        ("write response", f"{r['response_ms']:.0f} ms"),
+        ("delivery p50", f"{pct(lat, 50):.0f} ms"),
+        ("delivery p99", f"{pct(lat, 99):.0f} ms"),
+        ("delivery max", f"{max(lat):.0f} ms"),
+        ("delivery mean", f"{statistics.mean(lat):.0f} ms"),
+        ("goal p99", f"<= {GOAL_P99_MS:.0f} ms"),
+        ("ratio p99 / goal", f"{pct(lat, 99) / GOAL_P99_MS:.2f}"),
+    ]
+    width = max(len(k) for k, _ in rows)
+    print(f"{'metric'.ljust(width)} | value")
+    print(f"{'-' * width}-|-{'-' * 40}")
+    for key, value in rows:
+        print(f"{key.ljust(width)} | {value}")
+    if len(lat) != args.subscribers:
+        raise SystemExit("not every subscriber received the event")
+
+
+if __name__ == "__main__":
+    main()
