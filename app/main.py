@@ -21,10 +21,11 @@ from app.brokers import broker_for
 from app.calendars import feeds as calendar_feeds
 from app.calendars import importer as calendar_importer
 from app.clock import Clock, SystemClock
-from app.db import tortoise_config
+from app.db import is_postgres, tortoise_config
 from app.destinations import worker as export_worker
 from app.jobs.confirm import confirm_stale_tiers
 from app.jobs.queue import prune as prune_jobs
+from app.jobs.queue import release_all_running
 from app.jobs.runner import Job, JobRunner, run_with_clock
 from app.jobs.status import tick as status_tick
 from app.pubsub import InProcessBroker
@@ -82,8 +83,10 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await broker.start()
             versions.KNOWN.clear()
             following = versions.start_following()
+            if not is_postgres(settings.database_url):
+                await release_all_running()
             runner = JobRunner(background_jobs(settings), clock=clock)
-            export_worker.configure(settings.export_concurrency)
+            export_worker.configure(settings.export_concurrency, settings.export_lease_seconds)
             exports: asyncio.Task[None] | None = None
             if settings.run_jobs:
                 runner.start()

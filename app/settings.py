@@ -46,6 +46,7 @@ class Settings:
     status_interval_seconds: float = 60.0
     export_poll_seconds: float = 5.0
     export_concurrency: int = 20
+    export_lease_seconds: float = 60.0
     calendar_import_interval_seconds: float = 900.0
     calendar_max_bytes: int = 10_000_000
     calendar_timeout_seconds: float = 20.0
@@ -77,6 +78,7 @@ class Settings:
             status_interval_seconds=float(os.environ.get("STATUS_INTERVAL_SECONDS") or 60),
             export_poll_seconds=float(os.environ.get("EXPORT_POLL_SECONDS") or 5),
             export_concurrency=_int("EXPORT_CONCURRENCY", 20),
+            export_lease_seconds=float(os.environ.get("EXPORT_LEASE_SECONDS") or 60),
             calendar_import_interval_seconds=float(
                 os.environ.get("CALENDAR_IMPORT_INTERVAL_SECONDS") or 900
             ),

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 from contextvars import ContextVar
+from typing import cast
 
 from tortoise.expressions import F
 
@@ -37,7 +38,7 @@ def writing(org_id: int) -> None:
 
 def touch(org_id: int) -> None:
     """Bump ``org_id``'s version when the current transaction commits."""
-    touched = db.transaction_state(_STATE, set)
+    touched = db.transaction_state(_STATE, set[int])
     if touched is None:
         return
     touched.add(org_id)
@@ -56,7 +57,7 @@ db.BEGIN_CALLBACKS.append(_on_begin)
 async def _bump() -> None:
     from app.auth import models
 
-    touched = sorted(db.transaction_state(_STATE, set) or ())
+    touched = sorted(db.transaction_state(_STATE, set[int]) or set[int]())
     if not touched:
         return
     await models.Organization.filter(id__in=touched).update(data_version=F("data_version") + 1)
@@ -96,7 +97,10 @@ def _events_trustworthy() -> bool:
 async def _read(org_id: int) -> int:
     from app.auth import models
 
-    version = await models.Organization.filter(id=org_id).values_list("data_version", flat=True)
+    version = cast(
+        list[int],
+        await models.Organization.filter(id=org_id).values_list("data_version", flat=True),
+    )
     return int(version[0]) if version else 0
 
 

@@ -120,7 +120,11 @@ def cacheable_request(body: bytes) -> Request | None:
     if not isinstance(data, dict) or not isinstance(data.get("query"), str):
         return None
     op = data.get("operationName")
-    return Request(query=data["query"], variables=data.get("variables") or {}, operation_name=op if isinstance(op, str) else None)
+    return Request(
+        query=data["query"],
+        variables=data.get("variables") or {},
+        operation_name=op if isinstance(op, str) else None,
+    )
 
 
 def key_of(request: Request, *, org_id: int, role: str, token_id: int, version: int) -> str:

@@ -1,16 +1,24 @@
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
 from tortoise import fields
 from tortoise.models import Model
+
+if TYPE_CHECKING:
+    from app.auth.models import Organization
+    from app.schedules.models import Schedule
 
 
 class Destination(Model):
     """An export target of a schedule, fed by one assignee position of one tier."""
 
     id = fields.IntField(primary_key=True)
-    organization: fields.ForeignKeyRelation["Organization"] = fields.ForeignKeyField(  # noqa: F821
+    organization: fields.ForeignKeyRelation[Organization] = fields.ForeignKeyField(
         "models.Organization", related_name="destinations", on_delete=fields.CASCADE
     )
     organization_id: int
-    schedule: fields.ForeignKeyRelation["Schedule"] = fields.ForeignKeyField(  # noqa: F821
+    schedule: fields.ForeignKeyRelation[Schedule] = fields.ForeignKeyField(
         "models.Schedule", related_name="destinations", on_delete=fields.CASCADE
     )
     schedule_id: int
@@ -19,12 +27,12 @@ class Destination(Model):
     tier_number = fields.IntField(default=1)
     position = fields.IntField(default=1)
     auto_export = fields.BooleanField(default=True)
-    config = fields.JSONField(default=dict)
-    secrets = fields.JSONField(default=dict)
+    config: dict[str, Any] = fields.JSONField(default=dict)
+    secrets: dict[str, Any] = fields.JSONField(default=dict)
     exported_until = fields.DatetimeField(null=True)
     cover_until = fields.DatetimeField(null=True)
     status = fields.CharField(max_length=8, default="PENDING")
-    last_error = fields.TextField(null=True)
+    last_error: str | None = fields.TextField(null=True)
     last_attempt_at = fields.DatetimeField(null=True)
     last_success_at = fields.DatetimeField(null=True)
     attempts_finished = fields.IntField(default=0)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from functools import partial
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, cast
 
 import strawberry
 
@@ -143,8 +143,9 @@ class DestinationMutation:
         schedule = await schedule_service.get_schedule(
             org_id=org_id, schedule_id=decode_id(id, "Schedule")
         )
-        ids = list(
-            await models.Destination.filter(schedule_id=schedule.id).values_list("id", flat=True)
+        ids = cast(
+            list[int],
+            await models.Destination.filter(schedule_id=schedule.id).values_list("id", flat=True),
         )
         await _run_exports(info, ids, wait)
         return [

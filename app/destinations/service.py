@@ -11,11 +11,11 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from tortoise.queryset import QuerySet
 
-from app import clock, db, pubsub
+from app import clock, db, pubsub, versions
 from app.contacts import models as contact_models
 from app.destinations import models
 from app.destinations.adapters.base import (
@@ -273,6 +273,7 @@ async def refresh_statuses(
         )
         by_schedule[d.schedule_id].append(status)
         if status.value != d.status:
+            versions.touch(d.organization_id)
             d.status = status.value
             await models.Destination.filter(id=d.id).update(status=status.value)
             changed.append(d)
@@ -282,15 +283,18 @@ async def refresh_statuses(
     schedules = schedule_models.Schedule.all()
     if ids is not None:
         schedules = schedules.filter(id__in=ids)
-    rows = await schedules.only("id", "status")
+    rows = await schedules.only("id", "status", "organization_id")
     # "Has confirmed shifts" means Shift rows exist: a tier confirmed with no layers has none
     # (only asked for schedules without destinations).
     bare = [s.id for s in rows if not by_schedule.get(s.id)]
-    confirmed = (
+    confirmed: set[int] = (
         set(
-            await shift_models.Shift.filter(tier__schedule_id__in=bare)
-            .distinct()
-            .values_list("tier__schedule_id", flat=True)
+            cast(
+                list[int],
+                await shift_models.Shift.filter(tier__schedule_id__in=bare)
+                .distinct()
+                .values_list("tier__schedule_id", flat=True),
+            )
         )
         if bare
         else set()
@@ -298,6 +302,7 @@ async def refresh_statuses(
     for s in rows:
         status = schedule_status(by_schedule.get(s.id, []), has_confirmed_shifts=s.id in confirmed)
         if status.value != s.status:
+            versions.touch(s.organization_id)
             await schedule_models.Schedule.filter(id=s.id).update(status=status.value)
             pubsub.publish_after_commit(
                 schedule_channel(s.id), {"scheduleId": s.id, "status": status.value}
@@ -520,6 +525,8 @@ async def export_destination(destination_id: int, *, session: Any) -> models.Des
         now = clock.now()
         async with db.transaction():
             dest = await models.Destination.get(id=destination_id)
+            # lastAttemptAt and the outcome are visible: cached answers go stale.
+            versions.touch(dest.organization_id)
             await models.Destination.filter(id=dest.id).update(last_attempt_at=now)
             # A delivery still SENDING here never recorded its outcome (the process died):
             # exports of one destination never overlap (the lock above).
@@ -546,6 +553,7 @@ async def export_destination(destination_id: int, *, session: Any) -> models.Des
             error = f"unexpected error: {type(exc).__name__}"
         finished = clock.now()
         async with db.transaction():
+            versions.touch(dest.organization_id)
             fresh = await models.Destination.select_for_update().get_or_none(id=dest.id)
             if fresh is None:
                 return dest
@@ -639,11 +647,12 @@ def in_flight(destination_id: int) -> bool:
 
 
 async def due_destination_ids(*, now: datetime, limit: int = 1000) -> list[int]:
-    return list(
+    return cast(
+        list[int],
         await models.Destination.filter(export_due_at__lte=now)
         .order_by("export_due_at")
         .limit(limit)
-        .values_list("id", flat=True)
+        .values_list("id", flat=True),
     )
 
 

@@ -78,7 +78,7 @@ class DestinationType(Node):
             tier_number=m.tier_number,
             position=m.position,
             auto_export=m.auto_export,
-            config=m.config,
+            config=JSON(m.config),
             secret_keys=sorted(m.secrets),
             exported_until=m.exported_until,
             status=ExportStatus(m.status),

@@ -1,4 +1,10 @@
-"""The export worker: runs due exports with bounded concurrency over one aiohttp session."""
+"""The export worker: runs due exports with bounded concurrency over one aiohttp session.
+
+Exports are claimed through the job table (kind "export", one row per destination), so two
+processes never export the same destination at once; a process that dies mid-export leaves
+its row RUNNING with a lease that expires, and another process takes the export over. The
+destination's ``export_due_at`` says that an export is owed; the job row says who runs it.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +16,18 @@ import aiohttp
 
 from app import clock
 from app.destinations import service
+from app.destinations.models import Destination
+from app.jobs import queue
+from app.jobs.models import JobRow
 
 log = logging.getLogger("rotagraph.exports")
 
+KIND = "export"
+
 _session: aiohttp.ClientSession | None = None
 _semaphore: asyncio.Semaphore | None = None
+_lease_seconds = 60.0
+_concurrency = 20
 
 
 def session() -> aiohttp.ClientSession:
@@ -35,37 +48,79 @@ async def close() -> None:
     _session = None
 
 
-def configure(concurrency: int) -> None:
-    global _semaphore
-    _semaphore = asyncio.Semaphore(max(1, concurrency))
+def configure(concurrency: int, lease_seconds: float = 60.0) -> None:
+    global _semaphore, _lease_seconds, _concurrency
+    _concurrency = max(1, concurrency)
+    _semaphore = asyncio.Semaphore(_concurrency)
+    _lease_seconds = max(1.0, lease_seconds)
 
 
-async def _one(destination_id: int) -> None:
+def _limit() -> asyncio.Semaphore:
     global _semaphore
     if _semaphore is None:
         configure(20)
     assert _semaphore is not None
-    async with _semaphore:
+    return _semaphore
+
+
+async def _run_claimed(row: JobRow) -> None:
+    async with _limit():
+        # Queued by a sweep that read the destination as due just before another process
+        # recorded its export: nothing is owed any more.
+        owed = await Destination.filter(id=int(row.key), export_due_at__isnull=False).exists()
+        if not owed:
+            await queue.finish(row)
+            return
         try:
-            await service.export_destination(destination_id, session=session())
+            await queue.run_leased(
+                row,
+                lambda: service.export_destination(int(row.key), session=session()),
+                lease=_lease_seconds,
+            )
         except Exception:  # one destination's failure must not stop the others
-            log.exception("export of destination %s crashed", destination_id)
+            log.exception("export of destination %s crashed", row.key)
 
 
-async def export_now(destination_ids: Iterable[int]) -> None:
-    """Export these destinations now and wait for every outcome."""
-    await asyncio.gather(*(_one(pk) for pk in destination_ids))
+async def _claim_and_run(keys: list[str] | None, limit: int) -> list[str]:
+    rows = await queue.claim_keyed(KIND, limit=limit, lease=_lease_seconds, keys=keys)
+    await asyncio.gather(*(_run_claimed(row) for row in rows))
+    return [row.key for row in rows]
+
+
+async def export_now(destination_ids: Iterable[int], *, within: float = 60.0) -> None:
+    """Export these destinations now and wait for every outcome (one that another process
+    is exporting right now is waited for)."""
+    keys = [str(pk) for pk in destination_ids]
+    for key in keys:
+        await queue.enqueue(KIND, key)
+    pending = set(keys)
+    deadline = asyncio.get_running_loop().time() + within
+    while pending:
+        pending -= set(await _claim_and_run(sorted(pending), len(pending)))
+        if not pending:
+            break
+        busy = set(
+            await JobRow.filter(
+                kind=KIND, key__in=sorted(pending), status__in=("QUEUED", "RUNNING")
+            ).values_list("key", flat=True)
+        )
+        pending &= {str(k) for k in busy}
+        if not pending or asyncio.get_running_loop().time() > deadline:
+            break
+        await asyncio.sleep(0.05)
 
 
 async def run_due() -> int:
-    """One pass: export every destination whose export is due."""
-    # An export stays due until its outcome is recorded (so a crash mid-send is retried after
-    # a restart): skip the ones this process is exporting right now.
-    due = [
-        pk for pk in await service.due_destination_ids(now=clock.now()) if not service.in_flight(pk)
-    ]
-    await export_now(due)
-    return len(due)
+    """One pass: queue every destination whose export is owed (the ones queued or running
+    already are left as they are), then run what this process can claim."""
+    for pk in await service.due_destination_ids(now=clock.now()):
+        await queue.enqueue(KIND, str(pk), rerun_if_running=False)
+    done = 0
+    while True:
+        ran = await _claim_and_run(None, _concurrency * 2)
+        done += len(ran)
+        if not ran:
+            return done
 
 
 async def loop(poll_seconds: float) -> None:

@@ -15,6 +15,7 @@ import socket
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from tortoise.exceptions import IntegrityError
 from tortoise.expressions import F, Q
@@ -42,7 +43,7 @@ def slot_of(now: datetime, interval: float) -> datetime:
     return datetime.fromtimestamp(seconds - seconds % step, tz=UTC)
 
 
-async def _insert_ignoring_duplicate(**values: object) -> None:
+async def _insert_ignoring_duplicate(**values: Any) -> None:
     with contextlib.suppress(IntegrityError):
         async with db.transaction():
             await models.JobRow.create(**values)
@@ -66,7 +67,9 @@ async def _take(row: models.JobRow, *, lease: float, owner: str) -> bool:
     return bool(won)
 
 
-async def claim_slot(kind: str, interval: float, *, lease: float, owner: str = OWNER) -> models.JobRow | None:
+async def claim_slot(
+    kind: str, interval: float, *, lease: float, owner: str = OWNER
+) -> models.JobRow | None:
     """The row of this kind's current time slot, if this process claimed it."""
     run_at = slot_of(real_now(), interval)
     await _insert_ignoring_duplicate(kind=kind, key="", run_at=run_at)
@@ -82,22 +85,36 @@ async def claim_slot(kind: str, interval: float, *, lease: float, owner: str = O
     return row
 
 
-async def enqueue(kind: str, key: str) -> None:
+async def enqueue(kind: str, key: str, *, rerun_if_running: bool = True) -> None:
     """Ask for keyed work. A key has one row: a DONE row is queued again; a RUNNING one is
-    marked to run once more when it finishes (it may have read stale data)."""
+    marked to run once more when it finishes (it may have read stale data), unless the
+    caller knows the running work will see the request itself."""
     await _insert_ignoring_duplicate(kind=kind, key=key, run_at=KEYED_RUN_AT)
-    await models.JobRow.filter(kind=kind, key=key, run_at=KEYED_RUN_AT, status__in=("DONE", "FAILED")).update(
-        status="QUEUED"
-    )
-    await models.JobRow.filter(kind=kind, key=key, run_at=KEYED_RUN_AT, status="RUNNING").update(rerun=True)
+    await models.JobRow.filter(
+        kind=kind, key=key, run_at=KEYED_RUN_AT, status__in=("DONE", "FAILED")
+    ).update(status="QUEUED")
+    if rerun_if_running:
+        await models.JobRow.filter(
+            kind=kind, key=key, run_at=KEYED_RUN_AT, status="RUNNING"
+        ).update(rerun=True)
 
 
-async def claim_keyed(kind: str, *, limit: int, lease: float, owner: str = OWNER) -> list[models.JobRow]:
-    """Up to ``limit`` queued (or abandoned) keys of a kind, each claimed by this process."""
+async def claim_keyed(
+    kind: str,
+    *,
+    limit: int,
+    lease: float,
+    owner: str = OWNER,
+    keys: list[str] | None = None,
+) -> list[models.JobRow]:
+    """Up to ``limit`` queued (or abandoned) keys of a kind (or of ``keys`` only), each
+    claimed by this process."""
+    query = models.JobRow.filter(kind=kind, run_at=KEYED_RUN_AT)
+    if keys is not None:
+        query = query.filter(key__in=keys)
     async with db.transaction():
         rows = (
-            await models.JobRow.filter(kind=kind, run_at=KEYED_RUN_AT)
-            .filter(_claimable(real_now()))
+            await query.filter(_claimable(real_now()))
             .order_by("updated_at", "id")
             .limit(limit)
             .select_for_update(skip_locked=True)
@@ -155,6 +172,19 @@ async def run_leased(
 
 async def prune(*, older_than: timedelta = timedelta(days=1)) -> int:
     """Forget finished periodic slots (keyed rows stay: one per key)."""
-    return await models.JobRow.filter(
-        status__in=("DONE", "FAILED"), run_at__lt=real_now() - older_than
-    ).exclude(run_at=KEYED_RUN_AT).delete()
+    return (
+        await models.JobRow.filter(
+            status__in=("DONE", "FAILED"), run_at__lt=real_now() - older_than
+        )
+        .exclude(run_at=KEYED_RUN_AT)
+        .delete()
+    )
+
+
+async def release_all_running() -> int:
+    """Put every RUNNING row back in the queue. Only for a deployment that runs a single
+    process (SQLite): at start-up nothing else can be running, so what is RUNNING belonged
+    to a process that died, and waiting for its lease to expire would only delay the work."""
+    return await models.JobRow.filter(status="RUNNING").update(
+        status="QUEUED", owner=None, lease_until=None
+    )

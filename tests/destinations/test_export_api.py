@@ -19,18 +19,31 @@ EXPORT = """mutation($id: ID!) { exportDestination(id: $id, wait: true) {
 async def setup_schedule(api: Api) -> dict:  # type: ignore[type-arg]
     a, b = await contacts(api, "Ann", "Bob")
     s = await schedule(api, horizon=3)
-    await set_layers(api, s["tiers"][0]["id"], [weekly("Daily", "2026-03-01T09:00", [a, b], unit="DAY")])
-    await api.ok("mutation($s: ID!) { confirmAssignments(scheduleId: $s) { newAssignment } }", {"s": s["id"]})
+    await set_layers(
+        api, s["tiers"][0]["id"], [weekly("Daily", "2026-03-01T09:00", [a, b], unit="DAY")]
+    )
+    await api.ok(
+        "mutation($s: ID!) { confirmAssignments(scheduleId: $s) { newAssignment } }", {"s": s["id"]}
+    )
     return s
 
 
 async def test_webhook_export_round_trip(api: Api) -> None:
     s = await setup_schedule(api)
     async with webhook_receiver() as receiver:
-        created = await api.ok(CREATE, {"i": {
-            "scheduleId": s["id"], "name": "hook", "kind": "WEBHOOK", "autoExport": False,
-            "config": {"url": receiver.url, "retryInitialSeconds": 0.01}, "secrets": {"signingSecret": SECRET},
-        }})
+        created = await api.ok(
+            CREATE,
+            {
+                "i": {
+                    "scheduleId": s["id"],
+                    "name": "hook",
+                    "kind": "WEBHOOK",
+                    "autoExport": False,
+                    "config": {"url": receiver.url, "retryInitialSeconds": 0.01},
+                    "secrets": {"signingSecret": SECRET},
+                }
+            },
+        )
         dest = created["createDestination"]
         assert dest["status"] == "PENDING" and dest["secretKeys"] == ["signingSecret"]
         assert "s3cret" not in str(created)
@@ -45,7 +58,9 @@ async def test_webhook_export_round_trip(api: Api) -> None:
         assert names == ["Bob", "Ann", "Bob", "Ann"]
         # The current shift, as confirmed: confirmation began at now (12:00).
         assert delivery.body["shifts"][0]["start"].startswith("2026-03-02T12:00")
-        status = await api.ok("query($s: ID!) { schedule(id: $s) { status destinations { status } } }", {"s": s["id"]})
+        status = await api.ok(
+            "query($s: ID!) { schedule(id: $s) { status destinations { status } } }", {"s": s["id"]}
+        )
         assert status["schedule"]["status"] == "OK"
 
 
@@ -53,11 +68,22 @@ async def test_retry_then_success_keeps_one_key(api: Api) -> None:
     s = await setup_schedule(api)
     async with webhook_receiver() as receiver:
         receiver.script = [500, 503, 200]
-        created = await api.ok(CREATE, {"i": {
-            "scheduleId": s["id"], "name": "hook", "kind": "WEBHOOK", "autoExport": False,
-            "config": {"url": receiver.url, "retryInitialSeconds": 0.01}, "secrets": {"signingSecret": SECRET},
-        }})
-        done = (await api.ok(EXPORT, {"id": created["createDestination"]["id"]}))["exportDestination"]
+        created = await api.ok(
+            CREATE,
+            {
+                "i": {
+                    "scheduleId": s["id"],
+                    "name": "hook",
+                    "kind": "WEBHOOK",
+                    "autoExport": False,
+                    "config": {"url": receiver.url, "retryInitialSeconds": 0.01},
+                    "secrets": {"signingSecret": SECRET},
+                }
+            },
+        )
+        done = (await api.ok(EXPORT, {"id": created["createDestination"]["id"]}))[
+            "exportDestination"
+        ]
         assert done["status"] == "OK"
         assert len(receiver.deliveries) == 3 and len(set(receiver.keys)) == 1
 
@@ -66,11 +92,22 @@ async def test_client_error_fails_at_once(api: Api) -> None:
     s = await setup_schedule(api)
     async with webhook_receiver() as receiver:
         receiver.script = [400]
-        created = await api.ok(CREATE, {"i": {
-            "scheduleId": s["id"], "name": "hook", "kind": "WEBHOOK", "autoExport": False,
-            "config": {"url": receiver.url, "retryInitialSeconds": 0.01}, "secrets": {"signingSecret": SECRET},
-        }})
-        done = (await api.ok(EXPORT, {"id": created["createDestination"]["id"]}))["exportDestination"]
+        created = await api.ok(
+            CREATE,
+            {
+                "i": {
+                    "scheduleId": s["id"],
+                    "name": "hook",
+                    "kind": "WEBHOOK",
+                    "autoExport": False,
+                    "config": {"url": receiver.url, "retryInitialSeconds": 0.01},
+                    "secrets": {"signingSecret": SECRET},
+                }
+            },
+        )
+        done = (await api.ok(EXPORT, {"id": created["createDestination"]["id"]}))[
+            "exportDestination"
+        ]
         assert done["status"] == "ERROR" and done["exportedUntil"] is None
         assert "HTTP 400" in done["lastError"]
         assert len(receiver.deliveries) == 1

@@ -365,7 +365,14 @@ async def test_killed_between_sending_and_recording_sends_again_with_the_same_ke
     """The server process dies (SIGKILL) while the receiver holds its first delivery. After a
     restart on the same database nothing is requested: the export is still due, runs again and
     carries the same idempotency key."""
-    env = {"RUN_JOBS": "true", "EXPORT_POLL_SECONDS": "0.2", "STATUS_INTERVAL_SECONDS": "0.5"}
+    # On PostgreSQL the restarted process waits for the dead one's export lease to expire
+    # (on SQLite, a single process, it releases it at start-up): keep the lease short.
+    env = {
+        "RUN_JOBS": "true",
+        "EXPORT_POLL_SECONDS": "0.2",
+        "STATUS_INTERVAL_SECONDS": "0.5",
+        "EXPORT_LEASE_SECONDS": "3",
+    }
     async with server_process(backend, tmp_path, **env) as (server, tokens):
         killed = asyncio.Event()
 

@@ -37,10 +37,6 @@ pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
 DEST_CHANGED = "subscription($s: ID!) { destinationStatusChanged(scheduleId: $s) { id status } }"
 SCHEDULE_CHANGED = "subscription($s: ID!) { scheduleStatusChanged(scheduleId: $s) { id status } }"
-EXPORT_CLAIMING = (
-    "exports are not yet claimed through the job table (enqueue/claim_keyed leases): "
-    "every process exports every due destination"
-)
 
 
 def _owner_pid(owner: str) -> int:
@@ -140,7 +136,6 @@ async def _a_listens_again(database: str, pids: list[int], old_backend: int) -> 
 # ------------------------------------------------------------------ exports claimed with leases
 
 
-@pytest.mark.xfail(strict=False, reason=EXPORT_CLAIMING)
 async def test_two_processes_export_300_destinations_exactly_once(
     database: str, admin: str, tmp_path: Path
 ) -> None:
@@ -193,7 +188,6 @@ async def test_two_processes_export_300_destinations_exactly_once(
             assert set(owners) == {0, 1}, owners
 
 
-@pytest.mark.xfail(strict=False, reason=EXPORT_CLAIMING)
 async def test_a_killed_exporter_is_taken_over_after_its_lease(
     database: str, admin: str, tmp_path: Path
 ) -> None:

@@ -71,12 +71,6 @@ async def test_a_write_is_read_back_at_once_through_every_process_cache(
             assert (await cache_metrics(node.base))["hits"] >= ROUNDS
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="background exports do not bump the organization's data version: "
-    "app/destinations/service.py export_destination must call versions.touch(dest.organization_id) "
-    "in its recording transaction (and refresh_statuses wherever it changes a status)",
-)
 async def test_a_background_export_is_read_back_through_another_process_cache(
     database: str, admin: str, tmp_path: Path
 ) -> None:
