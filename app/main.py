@@ -17,6 +17,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from app import pubsub, versions
 from app.api.schema import build_schema
 from app.api.view import RotagraphGraphQL
+from app.auth import service as auth_service
 from app.brokers import broker_for
 from app.calendars import feeds as calendar_feeds
 from app.calendars import importer as calendar_importer
@@ -83,6 +84,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             await broker.start()
             versions.KNOWN.clear()
             following = versions.start_following()
+            revocations = asyncio.create_task(auth_service.follow_revocations())
             if not is_postgres(settings.database_url):
                 await release_all_running()
             runner = JobRunner(background_jobs(settings), clock=clock)
@@ -103,7 +105,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 await export_worker.close()
                 await calendar_importer.shutdown()
                 following.cancel()
-                await asyncio.gather(following, return_exceptions=True)
+                revocations.cancel()
+                await asyncio.gather(following, revocations, return_exceptions=True)
                 await broker.stop()
                 pubsub.install(InProcessBroker())
 

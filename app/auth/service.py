@@ -8,6 +8,7 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from app import pubsub
 from app.auth import models
 from app.auth.roles import Role
 from app.errors import BadUserInput, NotFound, Unauthenticated
@@ -64,6 +65,9 @@ async def revoke_token(*, org_id: int, token_id: int, now: datetime) -> models.A
         token.revoked_at = now
         await token.save(update_fields=["revoked_at"])
     forget_token(token.token_hash)
+    # Every other process forgets it too as soon as the revocation commits (and within a
+    # second anyway, when its remembered check runs out).
+    pubsub.publish_after_commit(REVOCATIONS, {"tokenHash": token.token_hash})
     return token
 
 
@@ -76,6 +80,7 @@ def parse_authorization(value: str | None) -> str | None:
     return credential.strip()
 
 
+REVOCATIONS = "token-revocations"
 AUTH_CACHE_SECONDS = 1.0
 AUTH_CACHE_ENTRIES = 10_000
 _auth_cache: dict[str, tuple[Auth, float]] = {}
@@ -116,3 +121,13 @@ async def authenticate(*, authorization: str | None, now: datetime) -> Auth:
         _auth_cache.clear()
     _auth_cache[digest] = (auth, time.monotonic() + AUTH_CACHE_SECONDS)
     return auth
+
+
+async def follow_revocations() -> None:
+    """Drop revoked tokens from this process's memory as revocations arrive (for the app's
+    lifetime); after a broker resync everything remembered is dropped."""
+    async for event in pubsub.broker().subscribe(REVOCATIONS):
+        if event.get("type") == pubsub.RESYNC:
+            forget_all_tokens()
+        elif isinstance(event.get("tokenHash"), str):
+            forget_token(event["tokenHash"])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from app.auth import models
 from app.auth import service as auth_service
 from app.auth.roles import Role
@@ -129,3 +131,30 @@ async def test_revoking_another_organizations_token_is_not_found(api: Api) -> No
     )
     assert error["extensions"]["code"] == "NOT_FOUND"
     assert (await models.ApiToken.get(id=token.id)).revoked_at is None
+
+
+async def test_a_revocation_published_elsewhere_is_forgotten_at_once(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process revoked the token: its event makes this process forget the token
+    even while its remembered check would still be valid."""
+    import asyncio
+    from app import pubsub
+
+    monkeypatch.setattr(auth_service, "AUTH_CACHE_SECONDS", 60.0)
+    secret = api.tokens["VIEWER"]
+    assert (await api.ok("{ viewer { role } }", token=secret))["viewer"]["role"] == "VIEWER"
+    digest = auth_service.hash_token(secret)
+    # The other process's write and its event (this process's service was not involved).
+    await models.ApiToken.filter(token_hash=digest).update(revoked_at=api.clock.now())
+    await pubsub.broker().publish(auth_service.REVOCATIONS, {"tokenHash": digest})
+    for _ in range(50):
+        await asyncio.sleep(0.01)
+        if digest not in auth_service._auth_cache:
+            break
+    response = await api.client.post(
+        "/graphql",
+        json={"query": "{ viewer { role } }"},
+        headers={"Authorization": f"Bearer {secret}"},
+    )
+    assert response.status_code == 401
