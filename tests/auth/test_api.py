@@ -139,6 +139,7 @@ async def test_a_revocation_published_elsewhere_is_forgotten_at_once(
     """Another process revoked the token: its event makes this process forget the token
     even while its remembered check would still be valid."""
     import asyncio
+
     from app import pubsub
 
     monkeypatch.setattr(auth_service, "AUTH_CACHE_SECONDS", 60.0)
