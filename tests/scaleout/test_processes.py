@@ -257,7 +257,9 @@ async def test_each_periodic_slot_runs_once_across_processes(
         owners = {
             next((i for i, p in pids.items() if _owner_pid(r["owner"]) in p), None) for r in slots
         }
-        assert owners == {0, 1}, f"{kind}: slots ran in {owners}"
+        # Which process wins a slot is a race (often the same one every time); what matters
+        # is that each slot ran exactly once, in one of the two processes.
+        assert owners and owners <= {0, 1}, f"{kind}: slots ran in {owners}"
 
 
 # ------------------------------------------------------------------ rotagraph serve --workers
