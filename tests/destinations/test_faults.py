@@ -10,10 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import signal
-import subprocess
-import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -29,10 +26,10 @@ from app.auth.roles import Role
 from app.db import tortoise_config
 from app.destinations import models as destination_models
 from tests.destinations.receiver import Delivery, free_port
+from tests.processes import AppServer, start_app_server
 from tests.support import Api, prepare_database
 from tests.timelines.factories import contacts, schedule, set_layers, weekly
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret-signing-key-000"
 
 # ----------------------------------------------------------------------- receiver
@@ -118,73 +115,6 @@ def statuses(*codes: int) -> Answer:
 
 
 @dataclass
-class ServerProcess:
-    """A real uvicorn process of the app on a loopback port."""
-
-    url: str  # the database
-    log_path: Path
-    env: dict[str, str]
-    port: int = 0
-    proc: subprocess.Popen[bytes] | None = None
-
-    @property
-    def base(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    @property
-    def ws(self) -> str:
-        return f"ws://127.0.0.1:{self.port}/graphql"
-
-    async def start(self) -> None:
-        self.port = free_port()
-        log = self.log_path.open("ab")
-        self.proc = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "app.main:create_app",
-                "--factory",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(self.port),
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env={**os.environ, "DATABASE_URL": self.url, **self.env},
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-        log.close()
-        async with httpx.AsyncClient() as client:
-            for _ in range(300):
-                try:
-                    if (await client.get(f"{self.base}/healthz")).status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                if self.proc.poll() is not None:
-                    raise RuntimeError(self.log_path.read_text())
-                await asyncio.sleep(0.05)
-        raise RuntimeError("server did not start")
-
-    def kill(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            os.kill(self.proc.pid, signal.SIGKILL)
-
-    def stop(self) -> None:
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(5)
-
-
-@dataclass
 class Tokens:
     admin: str
     viewer: str
@@ -208,11 +138,10 @@ async def seed_tokens(url: str) -> Tokens:
 @asynccontextmanager
 async def server_process(
     backend: str, tmp_path: Path, **env: str
-) -> AsyncIterator[tuple[ServerProcess, Tokens]]:
+) -> AsyncIterator[tuple[AppServer, Tokens]]:
     url = await prepare_database(backend, tmp_path)
     tokens = await seed_tokens(url)
-    server = ServerProcess(url=url, log_path=tmp_path / "server.log", env=env)
-    await server.start()
+    server = await start_app_server(url, tmp_path / "server.log", env=env)
     try:
         yield server, tokens
     finally:
@@ -222,7 +151,7 @@ async def server_process(
 class Remote:
     """GraphQL over HTTP against a server process."""
 
-    def __init__(self, server: ServerProcess, token: str) -> None:
+    def __init__(self, server: AppServer, token: str) -> None:
         self.server = server
         self.token = token
 
@@ -392,12 +321,12 @@ async def test_killed_between_sending_and_recording_sends_again_with_the_same_ke
             ]
             await hook.wait_for(1)
             await asyncio.wait_for(killed.wait(), 5)
-            assert server.proc is not None
-            await asyncio.to_thread(server.proc.wait, 10)
-            assert server.proc.returncode == -signal.SIGKILL
+            assert server.process is not None
+            await asyncio.to_thread(server.process.wait, 10)
+            assert server.process.returncode == -signal.SIGKILL
 
             # The database as the killed process left it: nothing recorded, the export still due.
-            await Tortoise.init(config=tortoise_config(server.url))
+            await Tortoise.init(config=tortoise_config(server.database_url))
             try:
                 row = await destination_models.Destination.get()
                 assert row.exported_until is None and row.attempts_finished == 0
@@ -406,7 +335,7 @@ async def test_killed_between_sending_and_recording_sends_again_with_the_same_ke
             finally:
                 await Tortoise.close_connections()
 
-            await server.start()
+            await server.restart()
             await hook.wait_for(2, timeout=15)
 
             async def recorded() -> dict[str, Any]:
@@ -424,7 +353,7 @@ async def test_killed_between_sending_and_recording_sends_again_with_the_same_ke
             assert hook.keys[0] == hook.keys[1]
             assert hook.deliveries[0].raw == hook.deliveries[1].raw
 
-        await Tortoise.init(config=tortoise_config(server.url))
+        await Tortoise.init(config=tortoise_config(server.database_url))
         try:
             row = await destination_models.Destination.get()
             assert row.export_due_at is None and row.attempts_finished == 1

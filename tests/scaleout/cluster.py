@@ -34,6 +34,7 @@ import pytest
 import websockets
 from aiohttp import web
 
+from tests.processes import healthy, spawn, uvicorn_command
 from tests.support import in_ci, postgres_url
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -224,32 +225,15 @@ class Node:
             return ""
 
     def start(self) -> None:
-        log = self.log_path.open("ab")
-        try:
-            self.proc = subprocess.Popen(
-                self.argv,
-                cwd=ROOT,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,  # its own process group: killed whole on cleanup
-            )
-        finally:
-            log.close()
+        # Its own process group: killed whole on cleanup.
+        self.proc = spawn(self.argv, self.env, self.log_path, append=True, new_session=True)
         _LIVE.add(self.proc)
 
     async def wait_healthy(self, timeout: float = START_TIMEOUT) -> None:
-        deadline = time.monotonic() + timeout
-        async with httpx.AsyncClient(timeout=2) as client:
-            while True:
-                if not self.alive:
-                    raise RuntimeError(f"server {self.index} exited:\n{self.log()}")
-                with contextlib.suppress(httpx.TransportError):
-                    if (await client.get(f"{self.base}/healthz")).status_code == 200:
-                        return
-                if time.monotonic() > deadline:
-                    raise RuntimeError(f"server {self.index} not healthy:\n{self.log()}")
-                await asyncio.sleep(0.1)
+        assert self.proc is not None
+        if not await healthy(self.base, self.proc, timeout):
+            state = "not healthy" if self.alive else "exited"
+            raise RuntimeError(f"server {self.index} {state}:\n{self.log()}")
 
     def kill(self) -> None:
         """SIGKILL: no lifespan shutdown, leases and connections left as they are."""
@@ -309,11 +293,7 @@ class Cluster:
                 **(node_env or {}).get(i, {}),
             }
             if workers is None:
-                argv = [
-                    PYTHON, "-m", "uvicorn", "app.main:create_app", "--factory",
-                    "--host", "127.0.0.1", "--port", str(port),
-                    "--log-level", "warning", "--no-access-log",
-                ]  # fmt: skip
+                argv = uvicorn_command(port, "--no-access-log")
             else:
                 argv = [PYTHON, "-m", "app.cli", "serve", "--host", "127.0.0.1"]
                 argv += ["--port", str(port), "--workers", str(workers)]
