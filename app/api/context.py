@@ -53,17 +53,6 @@ class Context:
         connection so every event is resolved from fresh data."""
         self._loaders = None
 
-    def fresh(self) -> Context:
-        """A copy with new loaders: one per subscription event on a long-lived connection."""
-        return Context(
-            request=self.request,
-            response=self.response,
-            settings=self.settings,
-            clock=self.clock,
-            auth=self.auth,
-            connection_params=self.connection_params,
-        )
-
 
 Info = StrawberryInfo[Context, None]
 

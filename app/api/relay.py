@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, Generic, TypeVar
 
 import strawberry
@@ -141,6 +141,3 @@ def paginate_list(
 ) -> Connection[T]:
     start, size = page_bounds(first, after, default=min(default, cap), cap=cap)
     return build_connection(list(items[start : start + size]), start=start, total=len(items))
-
-
-Loader = Callable[[int], Awaitable[Any]]

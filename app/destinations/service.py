@@ -177,7 +177,7 @@ async def request_export(*, org_id: int, destination_ids: Iterable[int], now: da
     await models.Destination.filter(organization_id=org_id, id__in=list(destination_ids)).update(
         export_due_at=now
     )
-    db.after_commit("exports.kick", _kick)
+    kick_after_commit()
 
 
 # ------------------------------------------------------------------------- sources
@@ -353,7 +353,7 @@ async def on_confirmed(results: Sequence[shift_service.Confirmation], now: datet
                 updates["export_due_at"] = now
             if updates:
                 await models.Destination.filter(id=d.id).update(**updates)
-    db.after_commit("exports.kick", _kick)
+    kick_after_commit()
     await refresh_statuses(schedule_ids={r.schedule_id for r in news}, now=now)
     from app.jobs.status import publish_on_call_changes
 
@@ -631,19 +631,16 @@ def _kick_now() -> None:
     _primitives.current().wake.set()
 
 
+_KICK = "exports.kick"
+
+
 async def _kick() -> None:
     _kick_now()
 
 
 def kick_after_commit() -> None:
     """Wake the export worker once the current transaction committed."""
-    db.after_commit("exports.kick", _kick)
-
-
-def in_flight(destination_id: int) -> bool:
-    """An export of this destination is running in this process."""
-    lock = _primitives.current().locks.get(destination_id)
-    return lock is not None and lock.locked()
+    db.after_commit(_KICK, _kick)
 
 
 async def due_destination_ids(*, now: datetime, limit: int = 1000) -> list[int]:

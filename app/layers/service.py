@@ -8,8 +8,6 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, cast
 
-from tortoise.queryset import QuerySet
-
 from app import engine, validation
 from app.contacts import service as contact_service
 from app.errors import BadUserInput, Collector, NotFound
@@ -253,10 +251,6 @@ async def _write_participants(layer_id: int, participants: Sequence[ParticipantS
     )
 
 
-def list_layers(*, org_id: int) -> QuerySet[models.Layer]:
-    return models.Layer.filter(organization_id=org_id).order_by("tier_id", "index")
-
-
 async def get_layer(*, org_id: int, layer_id: int) -> models.Layer:
     layer = await models.Layer.get_or_none(id=layer_id, organization_id=org_id)
     if layer is None:
@@ -329,18 +323,6 @@ async def set_tier_layers(
         created.append(layer)
     await tier_service.bump_version(tier_ids={tier.id})
     return sorted(created, key=lambda m: m.index)
-
-
-def restriction_specs(raw: list[dict[str, Any]]) -> tuple[RestrictionSpec, ...]:
-    return tuple(
-        RestrictionSpec(
-            kind=r["kind"],
-            start_time=r["startTime"],
-            duration_minutes=r["durationMinutes"],
-            weekday=r.get("weekday"),
-        )
-        for r in raw
-    )
 
 
 async def tiers_using(
