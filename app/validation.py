@@ -38,13 +38,26 @@ def clock_time(errors: Collector, field: str, value: str) -> time | None:
     return time(int(match.group(1)), int(match.group(2)))
 
 
-def non_empty(errors: Collector, field: str, value: str, *, max_length: int = 200) -> str:
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def plain_text(errors: Collector, field: str, value: str, *, max_length: int = 200) -> str:
+    """One line of text (a name): trimmed, at most ``max_length`` characters, and no control
+    characters (line breaks, tabs, NUL…), which break calendar feeds and most displays."""
     value = value.strip()
-    if not value:
-        errors.add(field, "must not be empty")
-    elif len(value) > max_length:
+    if len(value) > max_length:
         errors.add(field, f"must be at most {max_length} characters")
+    elif _CONTROL.search(value):
+        errors.add(field, "must not contain control characters (line breaks, tabs)")
     return value
+
+
+def non_empty(errors: Collector, field: str, value: str, *, max_length: int = 200) -> str:
+    """A required :func:`plain_text`."""
+    if not value.strip():
+        errors.add(field, "must not be empty")
+        return value.strip()
+    return plain_text(errors, field, value, max_length=max_length)
 
 
 def email(errors: Collector, field: str, value: str | None) -> str | None:

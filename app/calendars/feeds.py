@@ -27,6 +27,7 @@ its ETag allows 304 answers.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets as secrets_module
 from collections import defaultdict
 from dataclasses import dataclass
@@ -38,19 +39,24 @@ import icalendar
 from starlette.requests import Request
 from starlette.responses import Response
 
+from app import validation
 from app.auth.service import hash_token
 from app.calendars import models
+from app.calendars.vtimezone import vtimezone
 from app.contacts import models as contact_models
-from app.errors import BadUserInput, NotFound
+from app.engine import Shift
+from app.errors import BadUserInput, Collector, NotFound
 from app.schedules import models as schedule_models
 from app.shifts import models as shift_models
 from app.tiers import models as tier_models
+from app.timelines import service as timeline_service
 
 SECRET_PREFIX = "rgf_"
 BACK = timedelta(days=15)
 TOMBSTONE_DAYS = 30
 TOUCH_EVERY = timedelta(minutes=1)
 PRODID = "-//Rotagraph//On-call feeds//EN"
+REFRESH = timedelta(minutes=15)  # REFRESH-INTERVAL and X-PUBLISHED-TTL
 _POSITIONS = {1: "primary", 2: "secondary", 3: "tertiary"}
 
 
@@ -90,8 +96,9 @@ async def create_feed(*, org_id: int, spec: FeedSpec) -> tuple[models.CalendarFe
     ]
     if len(named) != 1:
         raise BadUserInput("give exactly one of scheduleId, tierId and contactId", field="input")
-    if len(spec.name) > 200:
-        raise BadUserInput("must be at most 200 characters", field="input.name")
+    errors = Collector("input.")
+    name = validation.plain_text(errors, "name", spec.name)
+    errors.raise_if_any()
     if spec.schedule_id is not None and not await schedule_models.Schedule.exists(
         id=spec.schedule_id, organization_id=org_id
     ):
@@ -111,7 +118,7 @@ async def create_feed(*, org_id: int, spec: FeedSpec) -> tuple[models.CalendarFe
         tier_id=spec.tier_id,
         contact_id=spec.contact_id,
         busy=spec.busy,
-        name=spec.name.strip(),
+        name=name,
         secret_hash=hash_token(secret),
         prefix=secret[:10],
     )
@@ -143,6 +150,13 @@ class _Event:
     start: datetime
     end: datetime
     summary: str
+
+
+@dataclass
+class _Run:
+    start: datetime
+    end: datetime
+    positions: list[int]
 
 
 @dataclass(frozen=True)
@@ -188,22 +202,48 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y%m%dT%H%M%SZ")
 
 
-async def _events(scope: _Scope, since: datetime) -> list[_Event]:
+async def _shifts(
+    scope: _Scope, org_id: int, since: datetime, now: datetime
+) -> tuple[list[tuple[int, Shift]], dict[int, tier_models.Tier]]:
+    """The confirmed rows ending after ``since`` as (tier id, shift), by tier and start. A
+    tier's first row starts at the instant confirmation began, inside the shift running then:
+    that shift's computed start is put before it, so the event starts where the shift did."""
     rows = await shift_models.Shift.filter(tier_id__in=scope.tier_ids, end__gt=since).order_by(
         "tier_id", "start"
     )
     tiers = {t.id: t for t in await tier_models.Tier.filter(id__in={r.tier_id for r in rows})}
+    shifts = [(r.tier_id, timeline_service.shift_from_row(r)) for r in rows]
+    started = [
+        t
+        for t in tiers.values()
+        if t.confirmed_since is not None and since < t.confirmed_since <= now
+    ]
+    for tier in started:
+        assert tier.confirmed_since is not None
+        before = await timeline_service.tier_shifts(
+            org_id=org_id, tiers=[tier], start=since, end=tier.confirmed_since, now=now
+        )
+        running = [s for s in before[tier.id] if s.end == tier.confirmed_since]
+        shifts.extend((tier.id, s) for s in running)
+    shifts.sort(key=lambda item: (item[0], item[1].start))
+    return shifts, tiers
+
+
+async def _events(scope: _Scope, org_id: int, since: datetime, now: datetime) -> list[_Event]:
+    rows, tiers = await _shifts(scope, org_id, since, now)
     schedules = {
         s.id: s
         for s in await schedule_models.Schedule.filter(
             id__in={t.schedule_id for t in tiers.values()}
         )
     }
-    contact_ids = {c for r in rows for c in r.assignees}
+    contact_ids = {c for _, r in rows for c in r.assignees}
     names = dict(await contact_models.Contact.filter(id__in=contact_ids).values_list("id", "name"))
-    # Touching rows of one tier with the same contact in the same position become one event.
-    segments: dict[tuple[int, int, int], list[list[datetime]]] = defaultdict(list)
-    for row in rows:
+    # A person's shift is a maximal run of touching rows of one tier that include them
+    # (SPEC §12): confirmation splits the running row at now, and a change of position
+    # inside a run is not a new shift, so neither starts an event.
+    segments: dict[tuple[int, int], list[_Run]] = defaultdict(list)
+    for tier_id, row in rows:
         for index, contact_id in enumerate(row.assignees):
             if contact_id not in names:
                 continue  # deleted since
@@ -211,20 +251,23 @@ async def _events(scope: _Scope, since: datetime) -> list[_Event]:
                 continue
             positions = list(row.positions or [])
             position = positions.index(contact_id) + 1 if contact_id in positions else index + 1
-            runs = segments[(row.tier_id, contact_id, position)]
+            runs = segments[(tier_id, contact_id)]
             start, end = row.start.astimezone(UTC), row.end.astimezone(UTC)
-            if runs and runs[-1][1] == start:
-                runs[-1][1] = end
+            if runs and runs[-1].end == start:
+                runs[-1].end = end
+                if position not in runs[-1].positions:
+                    runs[-1].positions.append(position)
             else:
-                runs.append([start, end])
+                runs.append(_Run(start, end, [position]))
     events = []
-    for (tier_id, contact_id, position), runs in segments.items():
+    for (tier_id, contact_id), person_runs in segments.items():
         tier = tiers[tier_id]
         schedule = schedules[tier.schedule_id]
-        where = f"{schedule.name}, tier {tier.number}"
-        if position > 1:
-            where += f" ({_position_label(position)})"
-        for start, end in runs:
+        for run in person_runs:
+            start, end = run.start, run.end
+            where = f"{schedule.name}, tier {tier.number}"
+            if run.positions != [1]:
+                where += f" ({', then '.join(_position_label(p) for p in run.positions)})"
             summary = (
                 f"On call: {where}"
                 if scope.contact_id is not None
@@ -278,8 +321,22 @@ def _parse_stamp(value: str) -> datetime:
     return datetime.strptime(value, "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f\u2028\u2029]")
+
+
+def ics_text(value: str) -> icalendar.vText:
+    """Text as a TEXT value: line breaks become escaped ``\\n`` (icalendar escapes them and
+    ``,;\\``), other control characters, which no content line may hold, become spaces.
+    Names are refused with control characters at input; this covers rows stored before."""
+    return icalendar.vText(_CONTROL.sub(" ", value.replace("\r\n", "\n").replace("\r", "\n")))
+
+
 def _ical(
-    scope: _Scope, feed: models.CalendarFeed, served: dict[str, Any], removed: dict[str, Any]
+    scope: _Scope,
+    feed: models.CalendarFeed,
+    served: dict[str, Any],
+    removed: dict[str, Any],
+    window: tuple[datetime, datetime],
 ) -> bytes:
     zone = ZoneInfo(scope.zone)
     calendar = icalendar.Calendar()
@@ -287,14 +344,20 @@ def _ical(
     calendar.add("version", "2.0")
     calendar.add("calscale", "GREGORIAN")
     calendar.add("method", "PUBLISH")
-    calendar.add("x-wr-calname", scope.name)
+    calendar.add("x-wr-calname", ics_text(scope.name))
     calendar.add("x-wr-timezone", scope.zone)
-    calendar.add("refresh-interval", timedelta(minutes=15), parameters={"VALUE": "DURATION"})
-    calendar.add("x-published-ttl", timedelta(minutes=15))
+    calendar.add("refresh-interval", REFRESH, parameters={"VALUE": "DURATION"})
+    calendar.add("x-published-ttl", icalendar.vDuration(REFRESH))
     entries = [(uid, e, "CONFIRMED") for uid, e in served.items()] + [
         (uid, e, "CANCELLED") for uid, e in removed.items()
     ]
     entries.sort(key=lambda item: (item[1]["s"], item[0]))
+    start, end = window
+    if scope.zone != "UTC":
+        for _, entry, _ in entries:
+            start = min(start, _parse_stamp(entry["s"]))
+            end = max(end, _parse_stamp(entry["e"]))
+        calendar.add_component(vtimezone(scope.zone, start, end))
     for uid, entry, status in entries:
         event = icalendar.Event()
         event.add("uid", uid)
@@ -303,12 +366,10 @@ def _ical(
         event.add("sequence", int(entry["q"]))
         event.add("dtstart", _parse_stamp(entry["s"]).astimezone(zone))
         event.add("dtend", _parse_stamp(entry["e"]).astimezone(zone))
-        event.add("summary", entry["t"])
+        event.add("summary", ics_text(entry["t"]))
         event.add("status", status)
         event.add("transp", "OPAQUE" if feed.busy and status == "CONFIRMED" else "TRANSPARENT")
         calendar.add_component(event)
-    if scope.zone != "UTC":
-        calendar.add_missing_timezones()
     body: bytes = calendar.to_ical()
     return body
 
@@ -319,7 +380,7 @@ async def render(feed: models.CalendarFeed, now: datetime) -> bytes | None:
     if scope is None:
         return None
     since = now - BACK
-    events = await _events(scope, since)
+    events = await _events(scope, feed.organization_id, since, now)
     served, removed = _reconcile(feed, events, now, since)
     if (
         served != feed.served
@@ -330,7 +391,7 @@ async def render(feed: models.CalendarFeed, now: datetime) -> bytes | None:
         await models.CalendarFeed.filter(id=feed.id).update(
             served=served, removed=removed, last_fetched_at=now
         )
-    return _ical(scope, feed, served, removed)
+    return _ical(scope, feed, served, removed, (since, now))
 
 
 async def serve(request: Request) -> Response:

@@ -30,11 +30,9 @@ def _check(f: ScheduleFields, errors: Collector) -> ScheduleFields:
     validation.positive(
         errors, "assignmentHorizonDays", f.assignment_horizon_days, maximum=MAX_HORIZON_DAYS
     )
-    if len(f.customer) > 200:
-        errors.add("customer", "must be at most 200 characters")
     return ScheduleFields(
         name=validation.non_empty(errors, "name", f.name),
-        customer=f.customer.strip(),
+        customer=validation.plain_text(errors, "customer", f.customer),
         default_email=validation.email(errors, "defaultEmail", f.default_email),
         default_phone=validation.phone(errors, "defaultPhone", f.default_phone),
         timezone=f.timezone,

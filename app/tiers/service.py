@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from tortoise.expressions import F
 
+from app import validation
 from app.errors import Collector, NotFound
 from app.schedules import service as schedule_service
 from app.shifts import refresh
@@ -52,24 +53,22 @@ async def create_tier(
     errors = Collector()  # createTier and updateTier take arguments, not an input
     if number is not None and not 1 <= number <= count + 1:
         errors.add("number", f"must be between 1 and {count + 1}")
-    if len(name) > 200:
-        errors.add("name", "must be at most 200 characters")
+    name = validation.plain_text(errors, "name", name)
     errors.raise_if_any()
     number = count + 1 if number is None else number
     if number <= count:
         await _shift_numbers(schedule_id, number, 1)
     return await models.Tier.create(
-        organization_id=org_id, schedule_id=schedule_id, number=number, name=name.strip()
+        organization_id=org_id, schedule_id=schedule_id, number=number, name=name
     )
 
 
 async def update_tier(*, org_id: int, tier_id: int, name: str) -> models.Tier:
     tier = await get_tier(org_id=org_id, tier_id=tier_id)
     errors = Collector()
-    if len(name) > 200:
-        errors.add("name", "must be at most 200 characters")
+    name = validation.plain_text(errors, "name", name)
     errors.raise_if_any()
-    tier.name = name.strip()
+    tier.name = name
     await tier.save()
     return tier
 

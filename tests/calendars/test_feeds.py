@@ -75,7 +75,7 @@ async def test_schedule_feed_across_dst_with_cancelled_entries(api: Api) -> None
     assert str(found[0]["DTSTART"].params["TZID"]) == "America/New_York"
     spans = [(utc(e, "DTSTART"), utc(e, "DTEND"), str(e["SUMMARY"])[:3]) for e in found]
     assert spans[:4] == [
-        ("03-02T12:00", "03-02T14:00", "Ann"),  # the turn that began 03-01 09:00 EST
+        ("03-01T14:00", "03-02T14:00", "Ann"),  # the turn that began 03-01 09:00 EST
         ("03-02T14:00", "03-03T14:00", "Bob"),
         ("03-03T14:00", "03-04T14:00", "Ann"),
         ("03-04T14:00", "03-05T14:00", "Bob"),
@@ -148,7 +148,7 @@ async def test_contact_and_tier_feeds(api: Api) -> None:
     tier_feed = await create(api, tierId=second)
     assert tier_feed["feed"]["tier"] == {"number": 2}
     found = events((await fetch(api, tier_feed["url"]))[1])
-    assert [(utc(e, "DTSTART"), utc(e, "DTEND")) for e in found] == [("03-02T12:00", "03-08T00:00")]
+    assert [(utc(e, "DTSTART"), utc(e, "DTEND")) for e in found] == [("03-01T00:00", "03-08T00:00")]
 
     error = await api.error(CREATE, {"i": {"tierId": second, "contactId": bob}})
     assert error["extensions"]["code"] == "BAD_USER_INPUT"
