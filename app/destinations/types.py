@@ -96,9 +96,14 @@ class CreateDestinationInput:
     tier_number: int = 1
     position: int = 1
     auto_export: bool = True
-    config: JSON = strawberry.field(default_factory=dict)
-    secrets: JSON = strawberry.field(
-        default_factory=dict, description="Write-only: never returned, never logged."
+    # No object default: introspection (graphql-core and graphql-js alike) cannot write a
+    # JSON object as a default value, so "omitted" is null here and means {}.
+    config: JSON | None = strawberry.field(
+        default=None, description="The kind's settings (a JSON object); omitted or null: {}."
+    )
+    secrets: JSON | None = strawberry.field(
+        default=None,
+        description="Write-only: never returned, never logged. A JSON object; omitted or null: {}.",
     )
 
 
