@@ -27,6 +27,7 @@ class Context:
     clock: Clock
     auth: Auth | None = None
     connection_params: dict[str, Any] | None = None
+    rejected: str | None = None  # why a WebSocket connection was refused
     _loaders: Loaders | None = field(default=None, repr=False)
 
     @property

@@ -5,19 +5,19 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from graphql import GraphQLError, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Message, Receive, Scope, Send
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
-from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
 
 from app import clock as clock_module
 from app import versions
-from app.api import response_cache
+from app.api import response_cache, websockets
 from app.api.context import Context
 from app.api.errors import shape_error
 from app.auth import service as auth_service
@@ -85,7 +85,16 @@ def _wants_html(scope: Scope) -> bool:
     return scope.get("method") == "GET" and "text/html" in accept and b"query=" not in query
 
 
+SUBSCRIPTION_OVER_HTTP = (
+    "subscriptions need a WebSocket: connect to this URL with ws:// or wss:// "
+    "(graphql-transport-ws, or graphql-ws for older clients)"
+)
+
+
 class RotagraphGraphQL(GraphQL[Context, None]):
+    graphql_transport_ws_handler_class = websockets.TransportWSHandler
+    graphql_ws_handler_class = websockets.LegacyWSHandler
+
     def __init__(self, schema: BaseSchema, *, settings: Settings, clock: Clock) -> None:
         super().__init__(
             schema,
@@ -212,18 +221,40 @@ class RotagraphGraphQL(GraphQL[Context, None]):
         )
 
     async def on_ws_connect(self, context: Context) -> dict[str, Any] | None:
-        params = context.connection_params or {}
-        value = params.get("Authorization") or params.get("authorization")
-        if value is None and isinstance(params.get("headers"), dict):
-            value = params["headers"].get("Authorization") or params["headers"].get("authorization")
-        if isinstance(value, str) and not value.lower().startswith("bearer "):
-            value = f"Bearer {value}"
+        header = context.request.headers.get("authorization")
+        value = websockets.token_of(context.connection_params, header)
         try:
+            if value is None:
+                raise Unauthenticated(websockets.NO_TOKEN)
             context.auth = await auth_service.authenticate(
-                authorization=value if isinstance(value, str) else None, now=self.clock.now()
+                authorization=value, now=self.clock.now()
             )
         except Unauthenticated as exc:
-            raise ConnectionRejectionError(
-                {"message": exc.message, "extensions": exc.extensions}
-            ) from None
+            context.rejected = exc.message
+            raise websockets.rejection(exc.message) from None
         return None
+
+    async def execute_operation(  # type: ignore[override]
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: Any,
+        context: Context,
+        root_value: None,
+        sub_response: Any,
+    ) -> Any:
+        if (
+            not isinstance(request_data, list)
+            and "subscription" in (request_data.query or "")
+            and websockets.operation_type(request_data.query, request_data.operation_name)
+            == OperationType.SUBSCRIPTION
+        ):
+            return ExecutionResult(
+                data=None,
+                errors=[
+                    GraphQLError(SUBSCRIPTION_OVER_HTTP, extensions={"code": "BAD_USER_INPUT"})
+                ],
+            )
+        return await super().execute_operation(
+            request, request_adapter, request_data, context, root_value, sub_response
+        )

@@ -1,0 +1,129 @@
+"""WebSocket authentication as real clients send it, for both subscription protocols.
+
+Where the token may be (the first one found wins):
+
+1. the ``connection_init`` payload: ``{"Authorization": "Bearer <token>"}`` (graphql-ws's
+   ``connectionParams``, urql), ``{"authorization": ...}`` (Apollo's usual spelling) or
+   ``{"headers": {"Authorization": ...}}`` (Apollo users copying their HTTP headers);
+2. the upgrade request's own ``Authorization`` header (server-side clients can set it;
+   browsers cannot).
+
+A bare token without ``Bearer`` is accepted in the payload. A refused connection closes
+with code 4403 and a reason saying what was missing or wrong (graphql-transport-ws), after
+a ``connection_error`` message carrying the same text and ``extensions.code``
+(graphql-ws).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from graphql import GraphQLSyntaxError, OperationType, get_operation_ast, parse
+from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
+    BaseGraphQLTransportWSHandler,
+)
+from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
+from strawberry.subscriptions.protocols.graphql_ws.types import CompleteMessage
+
+from app.api.context import Context
+
+REJECTED = 4403
+_MAX_REASON_BYTES = 123  # the WebSocket protocol's limit for a close reason
+NO_TOKEN = (
+    'no token: send {"Authorization": "Bearer <token>"} in connection_init, '
+    "or an Authorization header on the upgrade"
+)
+
+
+def token_of(params: Any, header: str | None) -> str | None:
+    """The ``Authorization`` value a connection carries (see the module's docstring)."""
+    value: Any = None
+    if isinstance(params, dict):
+        value = params.get("Authorization") or params.get("authorization")
+        headers = params.get("headers")
+        if value is None and isinstance(headers, dict):
+            value = headers.get("Authorization") or headers.get("authorization")
+    if isinstance(value, str) and value.strip():
+        value = value.strip()
+        return value if value.lower().startswith("bearer ") else f"Bearer {value}"
+    return header or None
+
+
+def rejection(reason: str) -> ConnectionRejectionError:
+    """Refuses the connection: ``reason`` becomes the close reason and the message."""
+    return ConnectionRejectionError({"message": reason, "extensions": {"code": "UNAUTHENTICATED"}})
+
+
+class _ExplainedClose:
+    """The handler's socket, except that a rejection closes with our reason: Strawberry's
+    handlers close with "Forbidden" (graphql-transport-ws) or 1011 (graphql-ws)."""
+
+    def __init__(self, websocket: AsyncWebSocketAdapter, context: Context) -> None:
+        self._websocket = websocket
+        self._context = context
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._websocket, name)
+
+    async def close(self, code: int, reason: str) -> None:
+        refused = self._context.rejected
+        if refused is not None and code in {REJECTED, 1011}:
+            code = REJECTED
+            reason = refused.encode()[:_MAX_REASON_BYTES].decode(errors="ignore")
+        await self._websocket.close(code, reason)
+
+
+class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
+    """graphql-transport-ws (graphql-ws library, Apollo, urql)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.websocket = _ExplainedClose(self.websocket, self.context)  # type: ignore[assignment]
+
+
+class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
+    """graphql-ws, the older subscriptions-transport-ws protocol. Queries and mutations are
+    answered too (one ``data`` message, then ``complete``), as Apollo's old WebSocket link
+    and gql send every operation over the socket."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.websocket = _ExplainedClose(self.websocket, self.context)  # type: ignore[assignment]
+
+    async def handle_async_results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        if operation_type(query, operation_name) in {None, OperationType.SUBSCRIPTION}:
+            await super().handle_async_results(operation_id, query, operation_name, variables)
+            return
+        try:
+            result = await self.schema.execute(
+                query,
+                variable_values=variables,
+                context_value=self.context,
+                root_value=self.root_value,
+                operation_name=operation_name,
+            )
+            await self.send_data_message(result, operation_id)  # type: ignore[arg-type]
+            await self.send_message(CompleteMessage(type="complete", id=operation_id))
+        finally:
+            self.tasks.pop(operation_id, None)
+
+
+def operation_type(query: str | None, operation_name: str | None) -> OperationType | None:
+    """The type of the operation a request runs; None when it does not parse or names no
+    operation (the normal path reports those)."""
+    if not query:
+        return None
+    try:
+        document = parse(query)
+    except GraphQLSyntaxError:
+        return None
+    operation = get_operation_ast(document, operation_name)
+    return None if operation is None else operation.operation
