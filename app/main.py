@@ -14,7 +14,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from app import pubsub, versions
+from app import outbound, pubsub, versions
 from app.api.schema import build_schema
 from app.api.view import RotagraphGraphQL
 from app.auth import service as auth_service
@@ -89,6 +89,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 await release_all_running()
             runner = JobRunner(background_jobs(settings), clock=clock)
             export_worker.configure(settings.export_concurrency, settings.export_lease_seconds)
+            outbound.configure(settings)
             exports: asyncio.Task[None] | None = None
             if settings.run_jobs:
                 runner.start()
@@ -102,7 +103,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 if exports is not None:
                     exports.cancel()
                     await asyncio.gather(exports, return_exceptions=True)
-                await export_worker.close()
+                await outbound.close()
                 await calendar_importer.shutdown()
                 following.cancel()
                 revocations.cancel()

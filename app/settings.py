@@ -51,7 +51,7 @@ class Settings:
     calendar_max_bytes: int = 10_000_000
     calendar_timeout_seconds: float = 20.0
     calendar_max_redirects: int = 5
-    calendar_block_private_addresses: bool = True
+    allow_private_addresses: bool = False
     feed_base_url: str | None = None
 
     @classmethod
@@ -85,7 +85,7 @@ class Settings:
             calendar_max_bytes=_int("CALENDAR_MAX_BYTES", 10_000_000),
             calendar_timeout_seconds=float(os.environ.get("CALENDAR_TIMEOUT_SECONDS") or 20),
             calendar_max_redirects=_int("CALENDAR_MAX_REDIRECTS", 5),
-            calendar_block_private_addresses=_bool("CALENDAR_BLOCK_PRIVATE_ADDRESSES", True),
+            allow_private_addresses=_bool("ALLOW_PRIVATE_ADDRESSES", False),
             feed_base_url=(os.environ.get("FEED_BASE_URL") or "").rstrip("/") or None,
         )
         return replace(settings, **overrides) if overrides else settings

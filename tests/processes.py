@@ -137,7 +137,13 @@ async def start_app_server(
     database_url: str, log_path: Path, *, env: Mapping[str, str] | None = None
 ) -> AppServer:
     port = free_port()
-    variables = {**os.environ, "DATABASE_URL": database_url, "RUN_JOBS": "false", **(env or {})}
+    variables = {
+        **os.environ,
+        "DATABASE_URL": database_url,
+        "RUN_JOBS": "false",
+        "ALLOW_PRIVATE_ADDRESSES": "true",
+        **(env or {}),
+    }
     process = spawn(uvicorn_command(port), variables, log_path)
     server = AppServer(
         process=process, port=port, log_path=log_path, database_url=database_url, env=variables

@@ -213,10 +213,15 @@ class Api:
 async def running_app(url: str, backend: str, **overrides: Any) -> AsyncIterator[Api]:
     clock = FixedClock(NOW)
     # The response cache is off unless a test turns it on: many tests write through
-    # services directly (no mutation, so no version bump) and then read back.
-    settings = Settings(
-        **{"database_url": url, "run_jobs": False, "response_cache_entries": 0, **overrides}
-    )
+    # services directly (no mutation, so no version bump) and then read back. Test servers
+    # listen on loopback, so private addresses are allowed unless a test turns that off.
+    defaults = {
+        "database_url": url,
+        "run_jobs": False,
+        "response_cache_entries": 0,
+        "allow_private_addresses": True,
+    }
+    settings = Settings(**{**defaults, **overrides})
     app = create_app(settings, clock=clock)
     async with app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

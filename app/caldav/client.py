@@ -10,9 +10,10 @@ Enough for exporting shifts as events and importing busy time:
 * ``put`` (``If-None-Match: *`` to create only, ``If-Match`` to update only), ``delete`` and
   ``mkcalendar``.
 
-Every request goes through :func:`app.destinations.adapters.http.request` (timeouts, retries of
-transient failures with backoff and jitter) with Basic auth. Failures are :class:`CalDavError`
-subclasses whose messages name the URL (never with credentials) and never carry the password.
+Every request goes through :func:`app.outbound.request` (the address policy, timeouts,
+retries of transient failures with backoff and jitter) with Basic auth. Failures are
+:class:`CalDavError` subclasses whose messages name the URL (never with credentials) and
+never carry the password or the server's body.
 XML is read with the standard library: ElementTree neither fetches external entities nor (with
 the bundled expat) expands entity bombs.
 """
@@ -28,8 +29,7 @@ from xml.sax.saxutils import escape
 
 import aiohttp
 
-from app.destinations.adapters import http
-from app.destinations.adapters.base import ExportFailed
+from app import outbound
 
 DAV = "DAV:"
 CALDAV = "urn:ietf:params:xml:ns:caldav"
@@ -217,7 +217,7 @@ def _status_code(line: str | None) -> int | None:
     return int(parts[1]) if len(parts) >= 2 and parts[1].isdigit() else None
 
 
-def _header(reply: http.Reply, name: str) -> str | None:
+def _header(reply: outbound.Reply, name: str) -> str | None:
     return next((v for k, v in reply.headers.items() if k.lower() == name.lower()), None)
 
 
@@ -309,13 +309,13 @@ class CalDavClient:
         username: str | None,
         password: str | None,
         timeout: float = 10.0,
-        policy: http.RetryPolicy | None = None,
+        policy: outbound.RetryPolicy | None = None,
         max_redirects: int = 5,
     ) -> None:
         self.session = session
         self.url = url
         self.timeout = timeout
-        self.policy = policy or http.RetryPolicy(attempts=3)
+        self.policy = policy or outbound.RetryPolicy(attempts=3)
         self.max_redirects = max_redirects
         if username and ":" in username:
             raise CalDavError("a user name for Basic authentication cannot contain ':'")
@@ -334,31 +334,31 @@ class CalDavClient:
         ok: Iterable[int],
         body: bytes | None = None,
         headers: dict[str, str] | None = None,
-    ) -> http.Reply:
+    ) -> outbound.Reply:
         sent = dict(headers or {})
         if self._authorization is not None:
             sent["Authorization"] = self._authorization
         if body is not None:
             sent.setdefault("Content-Type", _XML)
         try:
-            reply = await http.request(
+            reply = await outbound.request(
                 self.session,
                 method,
                 url,
-                policy=self.policy,
+                retry=self.policy,
                 timeout=self.timeout,
                 ok=_ANY_STATUS,
                 data=body,
                 headers=sent,
                 max_redirects=self.max_redirects,
             )
-        except ExportFailed as exc:
+        except outbound.OutboundError as exc:
             raise Unavailable(f"the CalDAV server did not answer: {exc}", url=url) from None
         if reply.status in set(ok):
             return reply
         raise self._failure(method, url, reply)
 
-    def _failure(self, method: str, url: str, reply: http.Reply) -> CalDavError:
+    def _failure(self, method: str, url: str, reply: outbound.Reply) -> CalDavError:
         shown = safe_url(url)
         status = reply.status
         if status == 401:
@@ -383,10 +383,8 @@ class CalDavClient:
                 status=status,
                 url=url,
             )
-        snippet = reply.body[:200].decode("utf-8", "replace").strip()
-        return ProtocolError(
-            f"{method} {shown}: HTTP {status} {snippet}".strip(), status=status, url=url
-        )
+        # Never the server's body: it reaches lastError, which VIEWERs read.
+        return ProtocolError(f"{method} {shown}: HTTP {status}", status=status, url=url)
 
     async def propfind(
         self, url: str, props: Sequence[str], *, depth: str = "0"

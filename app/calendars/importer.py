@@ -28,8 +28,8 @@ from typing import cast
 import aiohttp
 from tortoise.expressions import Q
 
-from app import clock, db, versions
-from app.calendars import models, net, parsing, service
+from app import clock, db, outbound, versions
+from app.calendars import models, parsing, service
 from app.calendars import providers as provider_registry
 from app.calendars.providers import SourceError, SourceSettings
 from app.contacts import models as contact_models
@@ -163,7 +163,7 @@ async def import_calendars(calendar_ids: Iterable[int], *, config: Settings) -> 
     if not ids:
         return 0
     limit = asyncio.Semaphore(CONCURRENCY)
-    async with net.session(config) as session:
+    async with outbound.session(config, total_seconds=config.calendar_timeout_seconds) as session:
 
         async def one(pk: int) -> bool:
             async with limit:

@@ -20,8 +20,8 @@ from typing import cast
 
 from tortoise.expressions import Q
 
-from app import validation
-from app.calendars import models, net, parsing
+from app import outbound, validation
+from app.calendars import models, parsing
 from app.calendars import providers as provider_registry
 from app.calendars.providers import SourceCalendar, SourceError, SourceSettings
 from app.calendars.providers.ics_url import normalize as normalize_ics_url
@@ -135,7 +135,9 @@ async def reach(*, spec: ConnectSpec, config: Settings) -> list[SourceCalendar]:
     """
     provider = provider_registry.get(spec.provider)
     try:
-        async with net.session(config) as session:
+        async with outbound.session(
+            config, total_seconds=config.calendar_timeout_seconds
+        ) as session:
             return await provider.discover(session, spec.settings, config)
     except SourceError as exc:
         field = (

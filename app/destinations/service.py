@@ -12,19 +12,20 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any, cast
+from urllib.parse import urlsplit
 
 from tortoise.queryset import QuerySet
 
-from app import clock, db, pubsub, versions
+from app import clock, db, outbound, pubsub, versions
 from app.contacts import models as contact_models
 from app.destinations import models
 from app.destinations.adapters.base import (
-    ExportFailed,
     ExportRequest,
     ExportResult,
     Person,
     PreviousItem,
     Segment,
+    address_of,
 )
 from app.destinations.status import Status, destination_status, schedule_status
 from app.errors import Collector, NotFound
@@ -76,8 +77,42 @@ def _check(f: DestinationFields, errors: Collector) -> None:
         errors.add("tierNumber", "must be between 1 and 20")
     if not 1 <= f.position <= 50:
         errors.add("position", "must be between 1 and 50")
-    for field, message in adapter_for(f.kind).check_config(f.config or {}, f.secrets or {}):
+    adapter = adapter_for(f.kind)
+    problems = adapter.check_config(f.config or {}, f.secrets or {})
+    for field, message in problems:
         errors.add(field, message)
+    address = address_of(adapter, f.config or {})
+    field = f"config.{adapter.address_field}"
+    if address is not None and all(p[0] != field for p in problems):
+        if (why := outbound.address_problem(address)) is not None:
+            errors.add(field, why)
+
+
+def _origin(url: str | None) -> tuple[str, str, int | None] | None:
+    try:
+        parts = urlsplit(url or "")
+        return parts.scheme.lower(), (parts.hostname or "").lower(), parts.port
+    except ValueError:
+        return None
+
+
+def _secrets_left_behind(
+    dest: models.Destination, config: dict[str, Any], given: dict[str, Any], errors: Collector
+) -> None:
+    """Secrets travel to the destination's address: when it moves to another origin, every
+    stored secret sent there must be given again, or the new host would receive it."""
+    from app.destinations.adapters import adapter_for
+
+    adapter = adapter_for(dest.kind)
+    if _origin(address_of(adapter, config)) == _origin(address_of(adapter, dest.config)):
+        return
+    for key in adapter.bound_secrets:
+        if dest.secrets.get(key) is not None and given.get(key) is None:
+            errors.add(
+                f"secrets.{key}",
+                f"must be given again when config.{adapter.address_field} moves to another "
+                "server (the stored one stays with the old address)",
+            )
 
 
 def list_destinations(
@@ -128,7 +163,8 @@ async def update_destination(
     client never has to send back secrets it cannot read."""
     dest = await get_destination(org_id=org_id, destination_id=destination_id)
     secrets = dict(dest.secrets)
-    for key, value in (changes.pop("secrets", None) or {}).items():
+    given = changes.pop("secrets", None) or {}
+    for key, value in given.items():
         if value is None:
             secrets.pop(key, None)
         else:
@@ -146,6 +182,7 @@ async def update_destination(
     )
     errors = Collector("input.")
     _check(fields, errors)
+    _secrets_left_behind(dest, fields.config or {}, given, errors)
     errors.raise_if_any()
     source_moved = (fields.tier_number, fields.position) != (dest.tier_number, dest.position)
     dest.name, dest.tier_number, dest.position = (
@@ -546,7 +583,7 @@ async def export_destination(destination_id: int, *, session: Any) -> models.Des
         result = ExportResult()
         try:
             result = await adapter_for(dest.kind).export(plan.request, session)
-        except ExportFailed as exc:
+        except outbound.OutboundError as exc:
             error = str(exc) or type(exc).__name__
         except Exception as exc:  # an adapter bug is a failed export, never a crash of the worker
             log.exception("export of destination %s failed", dest.id)

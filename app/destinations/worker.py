@@ -1,4 +1,4 @@
-"""The export worker: runs due exports with bounded concurrency over one aiohttp session.
+"""The export worker: runs due exports with bounded concurrency (outbound.shared session).
 
 Exports are claimed through the job table (kind "export", one row per destination), so two
 processes never export the same destination at once; a process that dies mid-export leaves
@@ -12,9 +12,7 @@ import asyncio
 import logging
 from collections.abc import Iterable
 
-import aiohttp
-
-from app import clock
+from app import clock, outbound
 from app.destinations import service
 from app.destinations.models import Destination
 from app.jobs import queue
@@ -24,28 +22,9 @@ log = logging.getLogger("rotagraph.exports")
 
 KIND = "export"
 
-_session: aiohttp.ClientSession | None = None
 _semaphore: asyncio.Semaphore | None = None
 _lease_seconds = 60.0
 _concurrency = 20
-
-
-def session() -> aiohttp.ClientSession:
-    """The one outbound HTTP session (created on first use, closed with the app)."""
-    global _session
-    if _session is None or _session.closed:
-        _session = aiohttp.ClientSession(
-            timeout=aiohttp.ClientTimeout(total=30, connect=10),
-            connector=aiohttp.TCPConnector(limit=100),
-        )
-    return _session
-
-
-async def close() -> None:
-    global _session
-    if _session is not None and not _session.closed:
-        await _session.close()
-    _session = None
 
 
 def configure(concurrency: int, lease_seconds: float = 60.0) -> None:
@@ -74,7 +53,7 @@ async def _run_claimed(row: JobRow) -> None:
         try:
             await queue.run_leased(
                 row,
-                lambda: service.export_destination(int(row.key), session=session()),
+                lambda: service.export_destination(int(row.key), session=outbound.shared()),
                 lease=_lease_seconds,
             )
         except Exception:  # one destination's failure must not stop the others

@@ -25,7 +25,7 @@ from app.caldav import (
     Unavailable,
 )
 from app.caldav.client import is_inside, parse_multistatus, resource_url, safe_url
-from app.destinations.adapters.http import RetryPolicy
+from app.outbound import RetryPolicy
 from tests.servers import RadicaleServer, free_port, radicale_server
 
 T0 = datetime(2030, 5, 6, 8, 0, tzinfo=UTC)

@@ -14,9 +14,7 @@ from tests.support import Api, prepare_database, running_app
 async def capi(backend: str, tmp_path: Path) -> AsyncIterator[Api]:
     """The whole app on each backend, with loopback sources allowed (the test servers)."""
     url = await prepare_database(backend, tmp_path)
-    async with running_app(
-        url, backend, calendar_block_private_addresses=False, calendar_timeout_seconds=5
-    ) as api:
+    async with running_app(url, backend, calendar_timeout_seconds=5) as api:
         try:
             yield api
         finally:

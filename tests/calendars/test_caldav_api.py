@@ -120,6 +120,15 @@ async def test_caldav_connect_import_and_reconnect(capi: Api, radicale: Radicale
     again = await connect(capi, ann, "CALDAV", url=radicale.url, username=user)
     assert again["id"] == connection["id"]
     assert [c["id"] for c in again["calendars"]] == [c["id"] for c in connection["calendars"]]
+    # The same user name at another address: the stored password stays with its address
+    # (issue 12, finding 4), so it must be given again and nothing is sent or saved.
+    before = await table_counts()
+    elsewhere = radicale.url.replace("127.0.0.1", "localhost")
+    error = await capi.error(
+        CONNECT, {"c": ann, "p": "CALDAV", "s": {"url": elsewhere, "username": user}}
+    )
+    assert error["extensions"]["fields"] == ["settings.password"]
+    assert await table_counts() == before
 
     holidays, work = connection["calendars"]
     await capi.ok(

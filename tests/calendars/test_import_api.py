@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from pathlib import Path
 
 from app.calendars import importer
 from app.calendars import models as calendar_models
@@ -16,7 +17,7 @@ from tests.calendars.queries import (
     enable,
     import_now,
 )
-from tests.support import Api, table_counts
+from tests.support import Api, prepare_database, running_app, table_counts
 from tests.timelines.factories import contacts
 
 SECRET_PATH = "/calendar/ical/ann%40example.com/private-0123456789abcdef/basic.ics"
@@ -161,13 +162,18 @@ async def test_filter_choice_and_periodic_import(capi: Api, server: IcsServer) -
     assert len((await contact_view(capi, ann))["availability"]) == 1
 
 
-async def test_private_addresses_are_refused_by_default(api: Api, server: IcsServer) -> None:
-    (ann,) = await contacts(api, "Ann")
-    server.serve("/a.ics", vcalendar(VACATION))
-    error = await api.error(CONNECT, {"c": ann, "p": "ICS_URL", "s": {"url": server.url("/a.ics")}})
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
-    assert "not a public address" in error["message"]
-    assert server.requests == []
+async def test_private_addresses_are_refused_by_default(
+    backend: str, tmp_path: Path, server: IcsServer
+) -> None:
+    url = await prepare_database(backend, tmp_path)
+    async with running_app(url, backend, allow_private_addresses=False) as api:
+        (ann,) = await contacts(api, "Ann")
+        server.serve("/a.ics", vcalendar(VACATION))
+        variables = {"c": ann, "p": "ICS_URL", "s": {"url": server.url("/a.ics")}}
+        error = await api.error(CONNECT, variables)
+        assert error["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "not a public address" in error["message"]
+        assert server.requests == []
 
 
 async def test_roles_and_foreign_ids(capi: Api, server: IcsServer) -> None:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -76,5 +76,22 @@ async def webhook_receiver() -> AsyncIterator[Receiver]:
     await site.start()
     try:
         yield receiver
+    finally:
+        await runner.cleanup()
+
+
+@asynccontextmanager
+async def serving(
+    path: str, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> AsyncIterator[str]:
+    """A loopback server answering POST ``path`` with ``handler``; yields the URL."""
+    port = free_port()
+    app = web.Application()
+    app.router.add_post(path, handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    try:
+        yield f"http://127.0.0.1:{port}{path}"
     finally:
         await runner.cleanup()

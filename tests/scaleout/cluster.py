@@ -118,7 +118,12 @@ def run_cli(args: list[str], database_url: str, timeout: float = 120) -> str:
     done = subprocess.run(
         [PYTHON, "-m", "app.cli", *args],
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, "RUN_JOBS": "false"},
+        env={
+            **os.environ,
+            "DATABASE_URL": database_url,
+            "RUN_JOBS": "false",
+            "ALLOW_PRIVATE_ADDRESSES": "true",
+        },
         capture_output=True,
         text=True,
         timeout=timeout,

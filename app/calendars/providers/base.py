@@ -15,7 +15,7 @@ from typing import Protocol
 
 import aiohttp
 
-from app.calendars import net
+from app import outbound
 from app.settings import Settings
 
 MAX_URL_LENGTH = 2000
@@ -62,12 +62,12 @@ class Snapshot:
 
 def url_problems(url: str) -> list[tuple[str, str]]:
     """(field, message) for a source's URL: required, at most 2000 characters, and an
-    address that may be fetched (``net.check_url``). Empty when usable."""
+    address that may be fetched (``outbound.check_url``). Empty when usable."""
     if not url.strip():
         return [("url", "is required")]
     if len(url) > MAX_URL_LENGTH:
         return [("url", f"must be at most {MAX_URL_LENGTH} characters")]
-    if (why := net.check_url(url)) is not None:
+    if (why := outbound.check_url(url)) is not None:
         return [("url", why)]
     return []
 

@@ -15,9 +15,8 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from app import caldav
+from app import caldav, outbound
 from app.caldav.client import collection_url
-from app.calendars import net
 from app.calendars.providers.base import (
     Snapshot,
     SourceCalendar,
@@ -25,10 +24,9 @@ from app.calendars.providers.base import (
     SourceSettings,
     url_problems,
 )
-from app.destinations.adapters.http import RetryPolicy
 from app.settings import Settings
 
-POLICY = RetryPolicy(attempts=2, initial=0.2, maximum=1.0, jitter=0.1)
+POLICY = outbound.RetryPolicy(attempts=2, initial=0.2, maximum=1.0, jitter=0.1)
 
 
 def _error(exc: caldav.CalDavError) -> SourceError:
@@ -80,8 +78,8 @@ class CalDavProvider:
 
     async def _guard(self, url: str, config: Settings) -> None:
         try:
-            await net.check_host(url, config)
-        except net.FetchError as exc:
+            await outbound.check_host(url, config)
+        except outbound.OutboundError as exc:
             raise SourceError(str(exc), kind="UNREACHABLE") from None
 
     async def discover(
@@ -99,7 +97,8 @@ class CalDavProvider:
         calendars = [c for c in found if c.supports("VEVENT")]
         if not calendars:
             raise SourceError(
-                f"the CalDAV account at {net.host_of(settings.url)} has no calendar with events",
+                f"the CalDAV account at {outbound.host_of(settings.url)} "
+                "has no calendar with events",
                 kind="NOT_A_CALENDAR",
             )
         found_calendars = [

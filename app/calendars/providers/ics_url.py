@@ -13,7 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
-from app.calendars import net, parsing
+from app import outbound
+from app.calendars import parsing
 from app.calendars.providers.base import (
     Snapshot,
     SourceCalendar,
@@ -38,7 +39,7 @@ def normalize(url: str) -> str:
     return urlunsplit((scheme, netloc, parts.path or "/", parts.query, ""))
 
 
-def _source_error(exc: net.FetchError) -> SourceError:
+def _source_error(exc: outbound.OutboundError) -> SourceError:
     if exc.auth:
         return SourceError(str(exc), kind="AUTH")
     if exc.status in (404, 410):
@@ -56,7 +57,7 @@ class IcsUrlProvider:
         return problems
 
     def account(self, settings: SourceSettings) -> tuple[str, str]:
-        return settings.url, net.host_of(settings.url)
+        return settings.url, outbound.host_of(settings.url)
 
     async def _download(
         self,
@@ -64,10 +65,10 @@ class IcsUrlProvider:
         settings: SourceSettings,
         config: Settings,
         validator: str | None,
-    ) -> net.Fetched:
+    ) -> outbound.Fetched:
         try:
-            return await net.fetch(session, settings.url, settings=config, etag=validator)
-        except net.FetchError as exc:
+            return await outbound.fetch(session, settings.url, settings=config, etag=validator)
+        except outbound.OutboundError as exc:
             raise _source_error(exc) from None
 
     async def discover(
@@ -78,10 +79,10 @@ class IcsUrlProvider:
             calendar = await asyncio.to_thread(parsing.read, fetched.body)
         except parsing.ParseError as exc:
             raise SourceError(
-                f"{net.host_of(settings.url)} answered, but {exc}",
+                f"{outbound.host_of(settings.url)} answered, but {exc}",
                 kind="NOT_A_CALENDAR",
             ) from None
-        name = parsing.name_of(calendar) or net.host_of(settings.url)
+        name = parsing.name_of(calendar) or outbound.host_of(settings.url)
         return [SourceCalendar(external_id=EXTERNAL_ID, name=name)]
 
     async def fetch(

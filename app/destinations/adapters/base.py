@@ -9,6 +9,8 @@ from typing import Any, Protocol
 
 import aiohttp
 
+from app.outbound import OutboundError
+
 
 @dataclass(frozen=True)
 class Person:
@@ -59,13 +61,19 @@ class ExportResult:
     removed: list[str] = field(default_factory=list)
 
 
-class ExportFailed(Exception):
-    """A failure to report on the destination (``lastError``); the message is shown to users,
-    so it never carries secrets."""
+class ExportFailed(OutboundError):
+    """A failure to report on the destination (``lastError``); the message is shown to users
+    (VIEWERs among them), so it carries a status and a reason of ours: never secrets, never
+    what the remote server answered. Failures of ``app.outbound`` are reported alike."""
 
 
 class Adapter(Protocol):
     kind: str
+    # The config key holding the address requests go to, its default, and the secrets that
+    # are sent there (so they must be given again when the address moves to another origin).
+    address_field: str
+    default_address: str | None
+    bound_secrets: tuple[str, ...]
 
     def check_config(
         self, config: Mapping[str, Any], secrets: Mapping[str, Any]
@@ -76,3 +84,9 @@ class Adapter(Protocol):
     async def export(
         self, request: ExportRequest, session: aiohttp.ClientSession
     ) -> ExportResult: ...
+
+
+def address_of(adapter: Adapter, config: Mapping[str, Any]) -> str | None:
+    """Where ``adapter`` sends requests for ``config`` (None when not a string)."""
+    value = config.get(adapter.address_field, adapter.default_address)
+    return value if isinstance(value, str) else None

@@ -21,7 +21,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import aiohttp
 import icalendar
 
-from app import clock
+from app import clock, outbound
 from app.caldav.client import (
     CalDavClient,
     CalDavError,
@@ -30,7 +30,6 @@ from app.caldav.client import (
     is_inside,
     resource_url,
 )
-from app.destinations.adapters import http
 from app.destinations.adapters.base import (
     ExportFailed,
     ExportRequest,
@@ -100,6 +99,9 @@ class CalDavAdapter:
     does not make people unavailable for their own shifts); secrets: password."""
 
     kind = "CALDAV"
+    address_field = "url"
+    default_address: str | None = None
+    bound_secrets: tuple[str, ...] = ("password",)
 
     def check_config(
         self, config: Mapping[str, Any], secrets: Mapping[str, Any]
@@ -145,7 +147,7 @@ class CalDavAdapter:
                 username=str(config.get("username") or ""),
                 password=password,
                 timeout=float(config.get("timeoutSeconds", 10)),
-                policy=http.RetryPolicy(
+                policy=outbound.RetryPolicy(
                     attempts=int(config.get("maxAttempts", 5)), initial=initial, jitter=initial
                 ),
             )

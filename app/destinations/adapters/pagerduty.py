@@ -25,8 +25,7 @@ from urllib.parse import quote, urlsplit
 
 import aiohttp
 
-from app import clock
-from app.destinations.adapters import http
+from app import clock, outbound
 from app.destinations.adapters.base import (
     ExportFailed,
     ExportRequest,
@@ -76,7 +75,7 @@ class _Api:
         self.schedule_id = str(config["scheduleId"])
         self.schedule_path = f"/schedules/{quote(self.schedule_id, safe='')}"
         initial = float(config.get("retryInitialSeconds", 0.5))
-        self.policy = http.RetryPolicy(
+        self.policy = outbound.RetryPolicy(
             attempts=int(config.get("maxAttempts", 5)), initial=initial, jitter=initial
         )
         self.timeout = float(config.get("timeoutSeconds", 10))
@@ -97,15 +96,15 @@ class _Api:
         params: Mapping[str, str] | None = None,
         body: Any = None,
         key: str | None = None,
-    ) -> http.Reply:
+    ) -> outbound.Reply:
         headers = dict(self.headers)
         if key is not None:
             headers[KEY_HEADER] = key
-        reply = await http.request(
+        reply = await outbound.request(
             self.session,
             method,
             self.base + path,
-            policy=self.policy,
+            retry=self.policy,
             timeout=self.timeout,
             ok=frozenset(ok) | {401, 403},
             params=params,
@@ -126,7 +125,7 @@ class _Api:
             "check config.scheduleId"
         )
 
-    def json(self, reply: http.Reply, what: str) -> Any:
+    def json(self, reply: outbound.Reply, what: str) -> Any:
         try:
             return reply.json()
         except ValueError:
@@ -141,6 +140,9 @@ class PagerDutyAdapter:
     secrets: apiToken (a REST API key)."""
 
     kind = "PAGERDUTY"
+    address_field = "baseUrl"
+    default_address: str | None = DEFAULT_BASE_URL
+    bound_secrets: tuple[str, ...] = ("apiToken",)
 
     def check_config(
         self, config: Mapping[str, Any], secrets: Mapping[str, Any]
@@ -185,13 +187,13 @@ class PagerDutyAdapter:
         token = str(request.secrets.get("apiToken") or "")
         try:
             return await self._replace(request, _Api(request, session))
-        except ExportFailed as exc:
+        except outbound.OutboundError as exc:
             message = str(exc)
             if token:
                 message = message.replace(token, "***")
             if not message.startswith("PagerDuty"):
                 message = f"PagerDuty: {message}"
-            raise ExportFailed(message) from None
+            raise ExportFailed(message, status=exc.status) from None
 
     # ------------------------------------------------------------------------ steps
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
-from app.destinations.adapters import http
+from app import outbound
 from app.destinations.adapters.base import ExportRequest, ExportResult
 
 SIGNATURE_HEADER = "X-Rotagraph-Signature"
@@ -52,6 +52,10 @@ class WebhookAdapter:
     """config: url (http/https), timeoutSeconds, maxAttempts; secrets: signingSecret."""
 
     kind = "WEBHOOK"
+    address_field = "url"
+    default_address: str | None = None
+    # The signing secret never travels (only signatures do), so it may stay on a new URL.
+    bound_secrets: tuple[str, ...] = ()
 
     def check_config(
         self, config: Mapping[str, Any], secrets: Mapping[str, Any]
@@ -74,15 +78,15 @@ class WebhookAdapter:
             KEY_HEADER: request.idempotency_key,
             SIGNATURE_HEADER: sign(str(request.secrets.get("signingSecret", "")), body),
         }
-        policy = http.RetryPolicy(
+        policy = outbound.RetryPolicy(
             attempts=int(request.config.get("maxAttempts", 5)),
             initial=float(request.config.get("retryInitialSeconds", 0.5)),
         )
-        await http.request(
+        await outbound.request(
             session,
             "POST",
             str(request.config["url"]),
-            policy=policy,
+            retry=policy,
             timeout=float(request.config.get("timeoutSeconds", 10)),
             data=body,
             headers=headers,
