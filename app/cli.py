@@ -8,15 +8,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import re
+import shlex
+import shutil
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 from app.settings import Settings
 
 EXIT_ERROR = 1
 EXIT_USAGE = 2
+CONNECT_TIMEOUT = 15.0  # seconds for connecting to the database, or for migrating
+T = TypeVar("T")
 _MISSING_TABLE = re.compile(r"no such (table|column)|(relation|column) .* does not exist")
 
 
@@ -64,11 +70,40 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _check_database(settings: Settings) -> None:
+    """Fails at once where connecting would hang or fail obscurely: a SQLite file whose
+    directory does not exist (aiosqlite never returns from that connect)."""
+    url = settings.database_url
+    if not url.startswith("sqlite://"):
+        return
+    path = url[len("sqlite://") :].split("?", 1)[0]
+    if path == ":memory:":
+        return
+    folder = Path(path).expanduser().resolve().parent
+    if not folder.is_dir():
+        raise CommandError(
+            f"the folder {folder} of DATABASE_URL={url} does not exist; create it "
+            "or set DATABASE_URL to a file in an existing folder"
+        )
+
+
+async def _in_time(step: Awaitable[T], what: str, settings: Settings) -> T:
+    try:
+        return await asyncio.wait_for(step, CONNECT_TIMEOUT)
+    except TimeoutError:
+        raise CommandError(
+            f"{what} took over {CONNECT_TIMEOUT:.0f} s (database: "
+            f"{_redact(settings.database_url)}); is the database up and reachable?"
+        ) from None
+
+
 def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
     from app.db import close_db, init_db
 
+    _check_database(settings)
+
     async def run() -> int:
-        await init_db(settings.database_url)
+        await _in_time(init_db(settings.database_url), "connecting", settings)
         try:
             return await work()
         finally:
@@ -77,13 +112,33 @@ def _with_db(settings: Settings, work: Callable[[], Awaitable[int]]) -> int:
     return asyncio.run(run())
 
 
+def command_line(*args: str) -> str:
+    """A ``rotagraph`` command line that works as typed in a fresh shell in this folder: the
+    virtualenv's program by its path (``.venv/bin/rotagraph`` from the repository), else
+    ``rotagraph`` when it is on PATH, and the DATABASE_URL this run used when it came from
+    the environment (a password shown as ``<password>``)."""
+    venv_program = Path(sys.prefix) / "bin" / "rotagraph"
+    if sys.prefix != sys.base_prefix and venv_program.exists():
+        # A virtualenv's scripts are on PATH only while it is activated: name the file.
+        try:
+            program = str(venv_program.relative_to(Path.cwd()))
+        except ValueError:
+            program = str(venv_program)
+    elif shutil.which("rotagraph"):
+        program = "rotagraph"
+    else:
+        program = f"{shlex.quote(sys.executable)} -m app.cli"
+    words = [program, *args]
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        words.insert(0, "DATABASE_URL=" + shlex.quote(_redact(url, "<password>")))
+    return " ".join(words)
+
+
 def _print_secret(secret: str, org_id: int, role: str) -> None:
     print(f"token: {secret}")
-    print(
-        f"This {role} token is shown once; store it now. Another one: "
-        f"rotagraph create-token --org {org_id} --role {role} --name NAME",
-        file=sys.stderr,
-    )
+    again = command_line("create-token", "--org", str(org_id), "--role", role, "--name", "NAME")
+    print(f"This {role} token is shown once; store it now. Another one: {again}", file=sys.stderr)
 
 
 def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
@@ -99,11 +154,20 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
         )
     if args.workers > 1 and args.reload:
         raise CommandError("--reload runs one process; drop --workers")
+    _check_database(settings)
+    host, port = args.host or settings.host, args.port or settings.port
+    shown = "127.0.0.1" if host in {"0.0.0.0", "::", ""} else host
+    shown = f"[{shown}]" if ":" in shown else shown
+    print(
+        f"Rotagraph on http://{shown}:{port}/graphql (GraphiQL in a browser: "
+        "put the token in its Headers tab)",
+        flush=True,
+    )
     uvicorn.run(
         "app.main:create_app",
         factory=True,
-        host=args.host or settings.host,
-        port=args.port or settings.port,
+        host=host,
+        port=port,
         workers=args.workers,
         reload=args.reload,
         reload_dirs=[str(Path(__file__).resolve().parent)] if args.reload else None,
@@ -128,11 +192,16 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
             print(" OK")
             applied.append(name)
 
-    async def run() -> None:
+    _check_database(settings)
+
+    async def steps() -> None:
         try:
             await migrate(config=tortoise_config(settings.database_url), progress=progress)
-        finally:
+        finally:  # in the task that opened the connections, or they stay open
             await Tortoise.close_connections()
+
+    async def run() -> None:
+        await _in_time(steps(), "migrating", settings)
 
     asyncio.run(run())
     if applied:
@@ -187,7 +256,8 @@ def cmd_create_token(args: argparse.Namespace, settings: Settings) -> int:
     async def work() -> int:
         async with transaction():
             if not await auth_models.Organization.filter(id=org_id).exists():
-                raise CommandError(f"no organization {org_id}; see `rotagraph create-org`")
+                hint = command_line("create-org", "NAME")
+                raise CommandError(f"no organization {org_id}; create one with: {hint}")
             _, secret = await auth_service.create_token(org_id=org_id, name=args.name, role=role)
         _print_secret(secret, org_id, role.value)
         return 0
@@ -206,10 +276,16 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
             if existing:
                 listed = ", ".join(f"{o.id} {o.name!r}" for o in existing)
                 print(f"Demo data not loaded: organizations exist ({listed}).")
-                print(
-                    "Tokens are shown only once. Make another with: "
-                    f"rotagraph create-token --org {existing[0].id} --role ADMIN --name NAME"
+                again = command_line(
+                    "create-token",
+                    "--org",
+                    str(existing[0].id),
+                    "--role",
+                    "ADMIN",
+                    "--name",
+                    "NAME",
                 )
+                print(f"Tokens are shown only once. Make another with: {again}")
                 return 0
         org_id, secret = await load_demo(now=SystemClock().now())
         print(f"Loaded demo data into organization: {org_id} Demo Corp")
@@ -242,14 +318,14 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
 }
 
 
-def _redact(url: str) -> str:
+def _redact(url: str, mask: str = "***") -> str:
     """The URL without its password, for messages."""
     scheme, sep, rest = url.partition("://")
     credentials, at, host = rest.rpartition("@")
     if not at or ":" not in credentials:
         return url
     user = credentials.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{host}"
+    return f"{scheme}{sep}{user}:{mask}@{host}"
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -279,7 +355,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         if _MISSING_TABLE.search(detail):
-            print("Has the database been migrated? Run: rotagraph migrate", file=sys.stderr)
+            print(
+                f"Has the database been migrated? Run: {command_line('migrate')}", file=sys.stderr
+            )
         return EXIT_ERROR
 
 

@@ -7,16 +7,54 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 
+class SettingError(ValueError):
+    """A setting's value is unusable; the message names its environment variable."""
+
+
 def _int(name: str, default: int) -> int:
     raw = os.environ.get(name)
-    return default if raw in (None, "") else int(raw)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError:
+        raise SettingError(f"{name} must be a whole number, got {raw!r}") from None
+
+
+def _float(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return float(raw)
+    except ValueError:
+        raise SettingError(f"{name} must be a number of seconds, got {raw!r}") from None
+
+
+DATABASE_URL_FORMS = (
+    "sqlite://PATH (e.g. sqlite://rotagraph.sqlite3 or sqlite:///var/lib/rotagraph.sqlite3), "
+    "sqlite://:memory:, or postgres://USER:PASSWORD@HOST:PORT/DATABASE"
+)
+_DATABASE_SCHEMES = ("sqlite", "postgres", "postgresql", "postgresql+asyncpg", "asyncpg")
+
+
+def check_database_url(url: str) -> str:
+    """``url`` when it has an accepted form, else a SettingError naming the forms."""
+    scheme, sep, rest = url.partition("://")
+    if not sep or scheme not in _DATABASE_SCHEMES or not rest.split("?", 1)[0]:
+        shown = url if "@" not in url else scheme + sep + "…@" + url.rpartition("@")[2]
+        raise SettingError(f"DATABASE_URL {shown!r} is not supported; use {DATABASE_URL_FORMS}")
+    return url
 
 
 def _bool(name: str, default: bool) -> bool:
     raw = os.environ.get(name)
-    if raw in (None, ""):
+    if raw is None or raw.strip() == "":
         return default
-    return raw.strip().lower() in {"1", "true", "yes", "on"}
+    value = raw.strip().lower()
+    if value not in {"1", "true", "yes", "on", "0", "false", "no", "off"}:
+        raise SettingError(f"{name} must be true or false, got {raw!r}")
+    return value in {"1", "true", "yes", "on"}
 
 
 DEFAULT_DATABASE_URL = "sqlite://rotagraph.sqlite3"
@@ -58,7 +96,7 @@ class Settings:
     def from_env(cls, **overrides: Any) -> Settings:
         origins = os.environ.get("ALLOWED_ORIGINS", "")
         settings = cls(
-            database_url=os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL,
+            database_url=check_database_url(os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL),
             pubsub_url=os.environ.get("PUBSUB_URL") or None,
             host=os.environ.get("HOST", "127.0.0.1"),
             port=_int("PORT", 8000),
@@ -71,19 +109,17 @@ class Settings:
             graphiql=_bool("GRAPHIQL", True),
             allowed_origins=tuple(o.strip() for o in origins.split(",") if o.strip()),
             run_jobs=_bool("RUN_JOBS", True),
-            confirm_interval_seconds=float(os.environ.get("CONFIRM_INTERVAL_SECONDS") or 60),
+            confirm_interval_seconds=_float("CONFIRM_INTERVAL_SECONDS", 60),
             timeline_cache_entries=_int("TIMELINE_CACHE_ENTRIES", 1024),
             response_cache_entries=_int("RESPONSE_CACHE_ENTRIES", 2000),
             response_cache_bytes=_int("RESPONSE_CACHE_BYTES", 64_000_000),
-            status_interval_seconds=float(os.environ.get("STATUS_INTERVAL_SECONDS") or 60),
-            export_poll_seconds=float(os.environ.get("EXPORT_POLL_SECONDS") or 5),
+            status_interval_seconds=_float("STATUS_INTERVAL_SECONDS", 60),
+            export_poll_seconds=_float("EXPORT_POLL_SECONDS", 5),
             export_concurrency=_int("EXPORT_CONCURRENCY", 20),
-            export_lease_seconds=float(os.environ.get("EXPORT_LEASE_SECONDS") or 60),
-            calendar_import_interval_seconds=float(
-                os.environ.get("CALENDAR_IMPORT_INTERVAL_SECONDS") or 900
-            ),
+            export_lease_seconds=_float("EXPORT_LEASE_SECONDS", 60),
+            calendar_import_interval_seconds=_float("CALENDAR_IMPORT_INTERVAL_SECONDS", 900),
             calendar_max_bytes=_int("CALENDAR_MAX_BYTES", 10_000_000),
-            calendar_timeout_seconds=float(os.environ.get("CALENDAR_TIMEOUT_SECONDS") or 20),
+            calendar_timeout_seconds=_float("CALENDAR_TIMEOUT_SECONDS", 20),
             calendar_max_redirects=_int("CALENDAR_MAX_REDIRECTS", 5),
             allow_private_addresses=_bool("ALLOW_PRIVATE_ADDRESSES", False),
             feed_base_url=(os.environ.get("FEED_BASE_URL") or "").rstrip("/") or None,

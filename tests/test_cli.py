@@ -18,6 +18,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 from app.api.schema import build_schema
 from app.main import create_app
 from app.settings import Settings
+from tests.servers import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -204,3 +205,64 @@ async def test_errors_are_one_line_and_non_zero(tmp_path: Path) -> None:
     unmigrated = await rotagraph("demo", url=f"sqlite://{tmp_path / 'empty.sqlite3'}", cwd=tmp_path)
     assert unmigrated.code == 1
     assert "Traceback" not in unmigrated.err
+
+
+async def test_a_database_that_cannot_be_reached_fails_at_once(tmp_path: Path) -> None:
+    for command in (["migrate"], ["demo"], ["create-org", "Acme"]):
+        run = await asyncio.wait_for(
+            rotagraph(*command, url="sqlite:///no/such/dir/x.sqlite3", cwd=tmp_path), 20
+        )
+        assert run.code == 1, run
+        assert len(run.err.strip().splitlines()) == 1, run.err
+        assert "/no/such/dir" in run.err and "does not exist" in run.err
+
+
+async def test_bad_settings_name_their_variable_and_the_accepted_forms(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'ok.sqlite3'}"
+    for name, value, told in [
+        ("PORT", "abc", "PORT must be a whole number, got 'abc'"),
+        ("STATUS_INTERVAL_SECONDS", "soon", "STATUS_INTERVAL_SECONDS must be a number"),
+        ("GRAPHIQL", "maybe", "GRAPHIQL must be true or false"),
+    ]:
+        os.environ[name] = value
+        try:
+            run = await rotagraph("migrate", url=url, cwd=tmp_path)
+        finally:
+            del os.environ[name]
+        assert run.code == 2 and told in run.err and "Traceback" not in run.err, run
+    run = await rotagraph("migrate", url="mysql://root:hunter2@db/x", cwd=tmp_path)
+    assert run.code == 2 and "hunter2" not in run.err
+    assert "sqlite://PATH" in run.err and "postgres://USER:PASSWORD@HOST:PORT/DATABASE" in run.err
+
+
+async def test_printed_hints_work_as_typed_and_serve_prints_its_url(tmp_path: Path) -> None:
+    url = f"sqlite://{tmp_path / 'hints.sqlite3'}"
+    await ok("migrate", url=url, cwd=tmp_path)
+    created = await ok("create-org", "Acme", url=url, cwd=tmp_path)
+    hint = created.err.split("Another one: ", 1)[1].strip()
+    assert hint.startswith(f"DATABASE_URL={url} ")
+    # Typed into a fresh shell (no virtualenv on PATH, nothing exported), in the same folder.
+    shell = await asyncio.create_subprocess_shell(
+        hint.replace("NAME", "second"),
+        cwd=tmp_path,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT), "HOME": str(tmp_path)},
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(shell.communicate(), 60)
+    assert shell.returncode == 0, err.decode()
+    assert out.decode().startswith("token: ")
+
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "RUN_JOBS": "false"}
+    serve = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "app.cli", "serve", "--port", str(port),
+        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        assert serve.stdout is not None
+        line = (await asyncio.wait_for(serve.stdout.readline(), 20)).decode()
+        assert f"http://127.0.0.1:{port}/graphql" in line
+    finally:
+        serve.terminate()
+        await serve.wait()
