@@ -26,6 +26,7 @@ MODEL_MODULES = [
     "app.destinations.models",
     "app.jobs.models",
     "app.calendars.models",
+    "app.imports.models",
 ]
 MIGRATIONS_MODULE = "app.migrations"
 

@@ -1,0 +1,171 @@
+"""Where readers get vendor JSON from: the vendor's REST API, or the same JSON saved as files.
+
+Both answer ``await transport.get(path, params)`` with the decoded body. Readers only ever
+read (GET), so a read-only key is enough. Over HTTP a 429 waits for ``Retry-After`` and a 5xx
+or a dropped connection is retried with backoff; a refused key, an unreachable host, a
+missing page or malformed JSON raise one ``SourceError`` naming the field to fix. The key
+travels only in the request header: no message, log line or report contains it.
+
+Files: ``<directory>/<path>.json``, e.g. ``schedules.json`` for ``/schedules`` and
+``schedules/P1/overrides.json`` for ``/schedules/P1/overrides``. A saved list endpoint holds
+every item in one body (readers stop paginating when the body says there is no more).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from app.imports.source import SourceError
+
+MAX_BODY_BYTES = 50_000_000
+MAX_RETRY_AFTER = 60.0
+ATTEMPTS = 5
+TIMEOUT_SECONDS = 30.0
+
+
+class Transport(Protocol):
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any: ...
+
+
+@dataclass
+class FileTransport:
+    """Reads ``<root>/<path>.json``; query parameters are ignored (the file holds it all)."""
+
+    root: Path
+    reads: list[str] = field(default_factory=list)
+
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        relative = path.strip("/")
+        target = (self.root / f"{relative}.json").resolve()
+        if self.root.resolve() not in target.parents:
+            raise SourceError(f"{path!r} is outside the import directory", field="path")
+        self.reads.append(relative)
+        try:
+            raw = target.read_bytes()
+        except FileNotFoundError:
+            raise SourceError(
+                f"missing file {relative}.json in {self.root}", field="path"
+            ) from None
+        except OSError as exc:
+            raise SourceError(
+                f"cannot read {relative}.json: {exc.strerror}", field="path"
+            ) from None
+        try:
+            return json.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise SourceError(f"{relative}.json is not valid JSON", field="path") from None
+
+
+@dataclass(frozen=True)
+class Reply:
+    status: int
+    headers: Mapping[str, str]
+    body: bytes
+
+
+async def send(
+    session: aiohttp.ClientSession,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    params: Mapping[str, str] | None,
+) -> Reply:
+    """One GET. Every outbound call of the importer goes through this function."""
+    async with session.get(
+        url,
+        headers=dict(headers),
+        params=dict(params or {}),
+        timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
+        allow_redirects=False,
+    ) as response:
+        body = await response.content.read(MAX_BODY_BYTES + 1)
+        return Reply(response.status, dict(response.headers), body)
+
+
+def retry_after(value: str | None, attempt: int) -> float:
+    """Seconds to wait before the next try: ``Retry-After`` (seconds or an HTTP date),
+    else exponential backoff; never more than a minute."""
+    if value:
+        try:
+            return min(MAX_RETRY_AFTER, max(0.0, float(value)))
+        except ValueError:
+            try:
+                when = parsedate_to_datetime(value)
+            except (TypeError, ValueError):
+                when = None
+            if when is not None:
+                from app import clock
+
+                return min(MAX_RETRY_AFTER, max(0.0, (when - clock.now()).total_seconds()))
+    return min(MAX_RETRY_AFTER, 0.1 * 2**attempt)
+
+
+@dataclass
+class HttpTransport:
+    """A vendor's REST API under ``base_url`` with the vendor's auth ``headers``."""
+
+    vendor: str
+    base_url: str
+    headers: Mapping[str, str]
+    session: aiohttp.ClientSession
+    requests: int = 0
+
+    @property
+    def host(self) -> str:
+        return urlsplit(self.base_url).hostname or "the server"
+
+    def url(self, path: str) -> str:
+        return self.base_url.rstrip("/") + "/" + path.lstrip("/")
+
+    async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
+        reply = await self._get_with_retries(path, params)
+        if len(reply.body) > MAX_BODY_BYTES:
+            raise SourceError(
+                f"{self.vendor} sent more than {MAX_BODY_BYTES} bytes", field="baseUrl"
+            )
+        try:
+            return json.loads(reply.body)
+        except (ValueError, UnicodeDecodeError):
+            raise SourceError(
+                f"{self.vendor} at {self.host} answered {path} with malformed JSON",
+                field="baseUrl",
+            ) from None
+
+    async def _get_with_retries(self, path: str, params: Mapping[str, str] | None) -> Reply:
+        failure = ""
+        for attempt in range(ATTEMPTS):
+            self.requests += 1
+            try:
+                reply = await send(
+                    self.session, self.url(path), headers=self.headers, params=params
+                )
+            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
+                failure = f"cannot reach {self.vendor} at {self.host} ({type(exc).__name__})"
+                if attempt + 1 < ATTEMPTS:
+                    await asyncio.sleep(retry_after(None, attempt))
+                continue
+            if reply.status == 429 or reply.status >= 500:
+                failure = f"{self.vendor} at {self.host} answered HTTP {reply.status} to {path}"
+                if attempt + 1 < ATTEMPTS:
+                    await asyncio.sleep(retry_after(reply.headers.get("Retry-After"), attempt))
+                continue
+            if reply.status in (401, 403):
+                raise SourceError(
+                    f"{self.vendor} refused the API key (HTTP {reply.status})", field="apiKey"
+                )
+            if reply.status != 200:
+                raise SourceError(
+                    f"{self.vendor} at {self.host} answered HTTP {reply.status} to {path}",
+                    field="baseUrl",
+                )
+            return reply
+        raise SourceError(f"{failure} (after {ATTEMPTS} tries)", field="baseUrl")
