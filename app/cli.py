@@ -1,4 +1,4 @@
-"""The `rotagraph` command: serve, migrate, create-org, create-token, demo, export-schema.
+"""The `rotagraph` command: serve, migrate, create-org, create-token, demo, import, export-schema.
 
 Each command reads DATABASE_URL (and the other settings) from the environment, starts Tortoise
 itself, and exits non-zero with a one-line message when something goes wrong.
@@ -64,6 +64,28 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="do nothing when any organization exists (for first-run scripts)",
     )
+
+    imp = commands.add_parser(
+        "import",
+        help="import schedules from PagerDuty, Opsgenie or Grafana OnCall",
+        description="Reads the vendor's REST API (key from the environment variable named by "
+        "--key-env) or the same JSON saved as files (--dir), prints the plan and the "
+        "equivalence report, and applies the plan unless --dry-run.",
+    )
+    imp.add_argument("vendor", choices=["pagerduty", "opsgenie", "grafana"])
+    imp.add_argument("--org", required=True, metavar="ID", help="organization id")
+    imp.add_argument("--dry-run", action="store_true", help="print the plan; write nothing")
+    imp.add_argument("--overwrite", action="store_true", help="replace objects edited here")
+    imp.add_argument("--dir", type=Path, help="read saved JSON from this directory")
+    imp.add_argument("--base-url", help="the vendor's API root (required for grafana)")
+    imp.add_argument(
+        "--key-env",
+        default="IMPORT_API_KEY",
+        metavar="NAME",
+        help="environment variable holding the API key (default IMPORT_API_KEY)",
+    )
+    imp.add_argument("--since", help="start of the 28-day report window (default: now)")
+    imp.add_argument("--verbose", action="store_true", help="list unchanged objects too")
 
     export = commands.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument("--output", "-o", default="schema.graphql", help="'-' for stdout")
@@ -295,6 +317,43 @@ def cmd_demo(args: argparse.Namespace, settings: Settings) -> int:
     return _with_db(settings, work)
 
 
+def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
+    import os
+    from datetime import datetime
+
+    from app.auth import models as auth_models
+    from app.clock import SystemClock
+    from app.imports import service, text
+
+    org_id = _org_id(args.org)
+    key = None if args.dir else os.environ.get(args.key_env)
+    if not args.dir and not key:
+        raise CommandError(f"set {args.key_env} to the vendor's API key, or read files with --dir")
+    try:
+        since = datetime.fromisoformat(args.since) if args.since else SystemClock().now()
+    except ValueError:
+        raise CommandError(f"--since {args.since!r} is not an ISO 8601 date-time") from None
+    if since.tzinfo is None:
+        raise CommandError("--since needs a UTC offset, e.g. 2026-03-02T00:00:00Z")
+    spec = service.SourceSpec(args.vendor, api_key=key, base_url=args.base_url, directory=args.dir)
+
+    async def work() -> int:
+        if not await auth_models.Organization.filter(id=org_id).exists():
+            raise CommandError(f"no organization {org_id}; see `rotagraph create-org`")
+        report = await service.run_import(
+            org_id=org_id,
+            spec=spec,
+            since=since.replace(second=0, microsecond=0),
+            dry_run=args.dry_run,
+            overwrite=args.overwrite,
+            settings=settings,
+        )
+        print(text.render(report, verbose=args.verbose))
+        return 0
+
+    return _with_db(settings, work)
+
+
 def cmd_export_schema(args: argparse.Namespace, settings: Settings) -> int:
     from app.api.schema import build_schema
 
@@ -315,6 +374,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "create-token": cmd_create_token,
     "demo": cmd_demo,
     "export-schema": cmd_export_schema,
+    "import": cmd_import,
 }
 
 

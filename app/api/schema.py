@@ -28,6 +28,7 @@ from app.destinations.resolvers import (
 )
 from app.errors import AppError
 from app.groups.resolvers import GroupMutation, GroupQuery
+from app.imports.resolvers import ImportMutation
 from app.layers.resolvers import LayerMutation, LayerQuery
 from app.on_demand_shifts.resolvers import OnDemandShiftMutation, OnDemandShiftQuery
 from app.schedules.resolvers import ScheduleMutation, ScheduleQuery
@@ -70,6 +71,7 @@ class Mutation(
     TimelineMutation,
     DestinationMutation,
     CalendarMutation,
+    ImportMutation,
 ):
     pass
 

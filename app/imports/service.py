@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
 
-import aiohttp
-
+from app import outbound
 from app.imports import apply, desired, equivalence, grafana, opsgenie, pagerduty
 from app.imports import source as src
 from app.imports.mapping import map_bundle
 from app.imports.plan import Item, make_plan
 from app.imports.state import load_state
 from app.imports.transport import FileTransport, HttpTransport, Transport
+from app.settings import Settings
 from app.tiers import models as tier_models
 from app.timelines import service as timeline_service
 
@@ -61,7 +61,9 @@ class Report:
         return out
 
 
-async def read_source(spec: SourceSpec, *, since: datetime, until: datetime) -> src.Bundle:
+async def read_source(
+    spec: SourceSpec, *, since: datetime, until: datetime, settings: Settings
+) -> src.Bundle:
     if spec.vendor not in READERS:
         raise src.SourceError(f"unknown source {spec.vendor!r}", field="source")
     read, headers, default_url = READERS[spec.vendor]
@@ -74,7 +76,10 @@ async def read_source(spec: SourceSpec, *, since: datetime, until: datetime) -> 
     base_url = spec.base_url or default_url
     if not base_url or not base_url.startswith(("http://", "https://")):
         raise src.SourceError("an http(s) base URL is required", field="baseUrl")
-    async with aiohttp.ClientSession() as session:
+    problem = outbound.check_url(base_url) or outbound.address_problem(base_url, settings)
+    if problem is not None:
+        raise src.SourceError(f"base URL: {problem}", field="baseUrl")
+    async with outbound.session(settings) as session:
         transport = HttpTransport(spec.vendor, base_url, headers(spec.api_key), session)
         return await _read(read, transport, spec.vendor, since, until)
 
@@ -167,13 +172,14 @@ async def run_import(
     spec: SourceSpec,
     since: datetime,
     dry_run: bool,
+    settings: Settings,
     overwrite: bool = False,
     days: int = REPORT_DAYS,
 ) -> Report:
     """Read, map, plan; unless ``dry_run``, apply (contacts, then one transaction per
     schedule); then compare our final shifts with the source's over [since, since + days)."""
     until = since + timedelta(days=days)
-    bundle = await read_source(spec, since=since, until=until)
+    bundle = await read_source(spec, since=since, until=until, settings=settings)
     mapped = map_bundle(bundle, since=since)
     emails = {c.email for c in mapped.contacts}
     state = await load_state(org_id=org_id, vendor=spec.vendor, emails=emails)

@@ -24,12 +24,14 @@ from urllib.parse import urlsplit
 
 import aiohttp
 
+from app import outbound
 from app.imports.source import SourceError
 
 MAX_BODY_BYTES = 50_000_000
 MAX_RETRY_AFTER = 60.0
 ATTEMPTS = 5
 TIMEOUT_SECONDS = 30.0
+ANY_STATUS = frozenset(range(100, 600))
 
 
 class Transport(Protocol):
@@ -65,30 +67,26 @@ class FileTransport:
             raise SourceError(f"{relative}.json is not valid JSON", field="path") from None
 
 
-@dataclass(frozen=True)
-class Reply:
-    status: int
-    headers: Mapping[str, str]
-    body: bytes
-
-
 async def send(
     session: aiohttp.ClientSession,
     url: str,
     *,
     headers: Mapping[str, str],
     params: Mapping[str, str] | None,
-) -> Reply:
-    """One GET. Every outbound call of the importer goes through this function."""
-    async with session.get(
+) -> outbound.Reply:
+    """One GET through the shared outbound client (its address policy, size cap and error
+    vocabulary); any HTTP status comes back, the caller decides what to retry."""
+    return await outbound.request(
+        session,
+        "GET",
         url,
-        headers=dict(headers),
+        retry=outbound.RetryPolicy(attempts=1),
+        timeout=TIMEOUT_SECONDS,
+        ok=ANY_STATUS,
+        max_bytes=MAX_BODY_BYTES,
+        headers=headers,
         params=dict(params or {}),
-        timeout=aiohttp.ClientTimeout(total=TIMEOUT_SECONDS),
-        allow_redirects=False,
-    ) as response:
-        body = await response.content.read(MAX_BODY_BYTES + 1)
-        return Reply(response.status, dict(response.headers), body)
+    )
 
 
 def retry_after(value: str | None, attempt: int) -> float:
@@ -128,10 +126,6 @@ class HttpTransport:
 
     async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         reply = await self._get_with_retries(path, params)
-        if len(reply.body) > MAX_BODY_BYTES:
-            raise SourceError(
-                f"{self.vendor} sent more than {MAX_BODY_BYTES} bytes", field="baseUrl"
-            )
         try:
             return json.loads(reply.body)
         except (ValueError, UnicodeDecodeError):
@@ -140,7 +134,9 @@ class HttpTransport:
                 field="baseUrl",
             ) from None
 
-    async def _get_with_retries(self, path: str, params: Mapping[str, str] | None) -> Reply:
+    async def _get_with_retries(
+        self, path: str, params: Mapping[str, str] | None
+    ) -> outbound.Reply:
         failure = ""
         for attempt in range(ATTEMPTS):
             self.requests += 1
@@ -148,8 +144,10 @@ class HttpTransport:
                 reply = await send(
                     self.session, self.url(path), headers=self.headers, params=params
                 )
-            except (aiohttp.ClientError, TimeoutError, OSError) as exc:
-                failure = f"cannot reach {self.vendor} at {self.host} ({type(exc).__name__})"
+            except outbound.OutboundError as exc:
+                if not exc.transient:  # a refused address, an oversized answer: final
+                    raise SourceError(f"{self.vendor}: {exc}", field="baseUrl") from None
+                failure = f"cannot reach {self.vendor}: {exc}"
                 if attempt + 1 < ATTEMPTS:
                     await asyncio.sleep(retry_after(None, attempt))
                 continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import shutil
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -20,9 +21,13 @@ from app.layers import service as layer_service
 from app.layers.models import Layer
 from app.on_demand_shifts.models import OnDemandShift
 from app.schedules.models import Schedule
+from app.settings import Settings
 from tests.imports.fake_vendors import FIXTURES, vendor_server
 
 KEY = "secret-read-only-key-42"
+# The fake vendors listen on 127.0.0.1: the operator setting that allows private addresses.
+SETTINGS = Settings(allow_private_addresses=True)
+run = partial(service.run_import, settings=SETTINGS)
 SINCE = {
     "pagerduty": datetime(2026, 3, 2, 5, tzinfo=UTC),
     "opsgenie": datetime(2026, 3, 2, tzinfo=UTC),
@@ -70,7 +75,7 @@ async def _org() -> int:
 async def test_every_fixture_agrees_or_explains_its_disagreements(db: str, vendor: str) -> None:
     org_id = await _org()
     async with vendor_server(vendor, key=KEY, throttle={THROTTLED[vendor]}) as fake:
-        report = await service.run_import(
+        report = await run(
             org_id=org_id, spec=_spec(vendor, fake.base_url), since=SINCE[vendor], dry_run=False
         )
     # pagination: the users came in pages of two; the 429 was waited out and retried
@@ -93,7 +98,7 @@ async def test_dry_run_prints_the_plan_and_writes_nothing(db: str) -> None:
     org_id = await _org()
     before = await _counts()
     async with vendor_server("pagerduty", key=KEY) as fake:
-        report = await service.run_import(
+        report = await run(
             org_id=org_id,
             spec=_spec("pagerduty", fake.base_url),
             since=SINCE["pagerduty"],
@@ -108,7 +113,7 @@ async def test_dry_run_prints_the_plan_and_writes_nothing(db: str) -> None:
     }
     # the dry run's equivalence report is the same as the applied one
     async with vendor_server("pagerduty", key=KEY) as fake:
-        applied = await service.run_import(
+        applied = await run(
             org_id=org_id,
             spec=_spec("pagerduty", fake.base_url),
             since=SINCE["pagerduty"],
@@ -126,7 +131,7 @@ async def test_rerun_updates_in_place_and_keeps_local_edits(db: str) -> None:
         org_id=org_id, fields=contact_service.ContactFields(name="Ann", email="ann@EXAMPLE.com")
     )
     async with vendor_server("pagerduty", key=KEY) as fake:
-        first = await service.run_import(
+        first = await run(
             org_id=org_id, spec=_spec("pagerduty", fake.base_url), since=since, dry_run=False
         )
         after_first = await _counts()
@@ -134,7 +139,7 @@ async def test_rerun_updates_in_place_and_keeps_local_edits(db: str) -> None:
         ann = next(i for i in first.items if i.kind == "contact" and i.source_id == "PANN")
         assert (ann.action, ann.local_id) == ("MATCH", existing.id)
 
-        again = await service.run_import(
+        again = await run(
             org_id=org_id, spec=_spec("pagerduty", fake.base_url), since=since, dry_run=False
         )
         assert await _counts() == after_first
@@ -154,14 +159,14 @@ async def test_rerun_updates_in_place_and_keeps_local_edits(db: str) -> None:
 
         async with transaction():
             await layer_service.update_layer(org_id=org_id, layer_id=layer.id, spec=spec)
-        kept = await service.run_import(
+        kept = await run(
             org_id=org_id, spec=_spec("pagerduty", fake.base_url), since=since, dry_run=False
         )
         item = next(i for i in kept.items if i.source_id == weekly.source_id)
         assert item.action == "KEEP" and "edited here" in item.reason
         assert (await Layer.get(id=layer.id)).name == "Weekly (ours)"
 
-        replaced = await service.run_import(
+        replaced = await run(
             org_id=org_id,
             spec=_spec("pagerduty", fake.base_url),
             since=since,
@@ -178,7 +183,7 @@ async def test_a_change_at_the_source_updates_in_place(db: str, tmp_path: Path) 
     org_id = await _org()
     root = tmp_path / "pd"
     shutil.copytree(FIXTURES / "pagerduty", root)
-    first = await service.run_import(
+    first = await run(
         org_id=org_id,
         spec=service.SourceSpec("pagerduty", directory=root),
         since=SINCE["pagerduty"],
@@ -190,7 +195,7 @@ async def test_a_change_at_the_source_updates_in_place(db: str, tmp_path: Path) 
     weekly["users"] = list(reversed(weekly["users"]))
     path.write_text(json.dumps(body))
     (root / "schedules" / "PSWEB" / "overrides.json").write_text('{"overrides": []}')
-    second = await service.run_import(
+    second = await run(
         org_id=org_id,
         spec=service.SourceSpec("pagerduty", directory=root),
         since=SINCE["pagerduty"],
@@ -210,7 +215,7 @@ async def test_a_change_at_the_source_updates_in_place(db: str, tmp_path: Path) 
 @pytest.mark.parametrize("vendor", ["pagerduty", "opsgenie", "grafana"])
 async def test_files_import_the_same_as_the_api(db: str, vendor: str) -> None:
     org_id = await _org()
-    report = await service.run_import(
+    report = await run(
         org_id=org_id,
         spec=service.SourceSpec(vendor, directory=FIXTURES / vendor),
         since=SINCE[vendor],
@@ -226,7 +231,7 @@ async def test_a_refused_key_is_one_clear_error_and_writes_nothing(db: str) -> N
     before = await _counts()
     async with vendor_server("opsgenie", key=KEY) as fake:
         with pytest.raises(SourceError) as caught:
-            await service.run_import(
+            await run(
                 org_id=org_id,
                 spec=_spec("opsgenie", fake.base_url, "wrong"),
                 since=SINCE["opsgenie"],
@@ -242,9 +247,7 @@ async def test_an_unreachable_vendor_is_one_clear_error(db: str) -> None:
     async with vendor_server("grafana", key=KEY) as fake:
         url = fake.base_url  # the server is gone once the block ends
     with pytest.raises(SourceError) as caught:
-        await service.run_import(
-            org_id=org_id, spec=_spec("grafana", url), since=SINCE["grafana"], dry_run=False
-        )
+        await run(org_id=org_id, spec=_spec("grafana", url), since=SINCE["grafana"], dry_run=False)
     assert caught.value.extensions["fields"] == ["baseUrl"]
     assert "cannot reach grafana" in caught.value.message
     assert (await _counts())["links"] == 0
@@ -255,7 +258,7 @@ async def test_malformed_json_is_one_clear_error_and_writes_nothing(db: str) -> 
     before = await _counts()
     async with vendor_server("pagerduty", key=KEY, malformed={"/escalation_policies"}) as fake:
         with pytest.raises(SourceError) as caught:
-            await service.run_import(
+            await run(
                 org_id=org_id,
                 spec=_spec("pagerduty", fake.base_url),
                 since=SINCE["pagerduty"],
@@ -263,3 +266,21 @@ async def test_malformed_json_is_one_clear_error_and_writes_nothing(db: str) -> 
             )
     assert "malformed JSON" in caught.value.message
     assert await _counts() == before
+
+
+async def test_private_vendor_addresses_are_refused_unless_the_operator_allows_them(
+    db: str,
+) -> None:
+    org_id = await _org()
+    async with vendor_server("pagerduty", key=KEY) as fake:
+        with pytest.raises(SourceError) as caught:
+            await service.run_import(
+                org_id=org_id,
+                spec=_spec("pagerduty", fake.base_url),
+                since=SINCE["pagerduty"],
+                dry_run=True,
+                settings=Settings(),
+            )
+    assert caught.value.extensions["fields"] == ["baseUrl"]
+    assert "not a public address" in caught.value.message
+    assert fake.requests == []
