@@ -1,48 +1,9 @@
-"""Outbound HTTP: the one way Rotagraph calls another server.
-
-Webhooks, PagerDuty, CalDAV (exports and imports), ICS calendar imports and every later
-integration (vendor importers, notifications) send their requests through this module, so
-one address policy, one redirect rule, one size cap and one error vocabulary hold for all.
-
-Use::
-
-    from app import outbound
-
-    async with outbound.session(settings) as s:         # a guarded session of one's own
-        reply = await outbound.request(s, "POST", url, json=..., headers=...,
-                                       retry=outbound.RetryPolicy(attempts=5), timeout=10)
-        got = await outbound.fetch(s, url, settings=settings, etag=previous_etag)
-
-    s = outbound.shared()     # the process's long-lived session (the app configures it)
-
-    outbound.check_url(url)                    # why a URL is unusable (scheme, host, user:pw)
-    outbound.address_problem(url, settings)    # why its host is refused, without DNS
-    await outbound.check_host(url, settings)   # the same after DNS (raises OutboundError)
-
-**Address policy.** Unless ``settings.allow_private_addresses`` is on, a session refuses
-loopback, private, link-local, CGNAT, multicast, reserved and unspecified addresses in every
-spelling (``127.1``, ``0x7f000001``, ``[::ffff:127.0.0.1]``, ``[::1]``, NAT64 and 6to4 forms
-of them): its resolver refuses a host when *any* of its addresses is refused, and its socket
-factory checks the address each connection is actually opened to, which covers literal
-addresses, every redirect hop and DNS answers that change between checks.
-
-**Redirects** are followed by hand, at most ``max_redirects`` hops (0 for ``request``
-unless asked, so a webhook POST never wanders), http and https only, each hop under the
-policy; ``Authorization`` is dropped when a hop leaves the first origin.
-
-**Errors.** Every failure is an :class:`OutboundError` whose message names the host and the
-HTTP status only: never the URL's path or query (an ICS URL's path and a webhook URL are
-secrets), never credentials, never the remote server's body. ``status`` holds the HTTP status
-when there was one. ``request`` retries transient failures (timeouts, connection errors,
-408/425/429/5xx) with exponential backoff and jitter; a refused address is never retried.
-"""
+"""Outbound sessions and requests: redirects by hand, a size cap, retries with backoff."""
 
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import json as jsonlib
-import socket
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -50,8 +11,6 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
 from multidict import CIMultiDict
 from tenacity import (
     AsyncRetrying,
@@ -61,37 +20,23 @@ from tenacity import (
     wait_exponential_jitter,
 )
 
+from app.outbound.errors import BlockedAddress, OutboundError
+from app.outbound.policy import (
+    GuardedResolver,
+    check_url,
+    guarded_socket,
+    host_of,
+    process_settings,
+)
 from app.settings import Settings
 
 USER_AGENT = "Rotagraph/1"
 REDIRECTS = frozenset({301, 302, 303, 307, 308})
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504})
-SCHEMES = ("http", "https")
 DEFAULT_MAX_BYTES = 10_000_000
 _CHUNK = 64 * 1024
-_LOCAL_NAMES = ("localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback")
-_NAT64 = ipaddress.ip_network("64:ff9b::/96")
 
 _shared: aiohttp.ClientSession | None = None
-_shared_settings = Settings()  # the process's policy, set by configure()
-
-
-class OutboundError(Exception):
-    """A request failed. The message is fit for users: host and status only."""
-
-    def __init__(self, message: str, *, status: int | None = None, transient: bool = False) -> None:
-        super().__init__(message)
-        self.status = status
-        self.transient = transient
-
-    @property
-    def auth(self) -> bool:
-        """The server refused the credentials (HTTP 401 or 403)."""
-        return self.status in (401, 403)
-
-
-class BlockedAddress(OSError):
-    """The address is not a public one and the policy refuses it."""
 
 
 class _Transient(Exception):
@@ -132,137 +77,6 @@ class Fetched:
     content_type: str = ""
 
 
-# ------------------------------------------------------------------------ address policy
-
-
-def is_blocked(address: str) -> bool:
-    """Whether ``address`` (an IP literal) is anything but a public unicast address."""
-    try:
-        ip = ipaddress.ip_address(address.split("%", 1)[0])
-    except ValueError:
-        return True
-    if isinstance(ip, ipaddress.IPv6Address):
-        embedded = ip.ipv4_mapped or ip.sixtofour
-        if embedded is None and ip in _NAT64:
-            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
-        if embedded is not None:
-            return is_blocked(str(embedded))
-    return (
-        not ip.is_global
-        or ip.is_multicast
-        or ip.is_loopback
-        or ip.is_link_local
-        or ip.is_private
-        or ip.is_reserved
-        or ip.is_unspecified
-    )
-
-
-def literal_address(host: str) -> str | None:
-    """The IP address ``host`` spells, in any spelling a resolver accepts (``127.1``,
-    ``0x7f.0.0.1``, ``2130706433``, ``[::1]``), or None for a host name."""
-    host = host.strip("[]").rstrip(".")
-    try:
-        return str(ipaddress.ip_address(host.split("%", 1)[0]))
-    except ValueError:
-        pass
-    if host and all(c in "0123456789abcdefxABCDEFX." for c in host):
-        try:
-            return socket.inet_ntoa(socket.inet_aton(host))
-        except OSError:
-            return None
-    return None
-
-
-def host_of(url: str) -> str:
-    """What messages may show of a URL: its host name (never the path or credentials)."""
-    try:
-        return urlsplit(url).hostname or "the server"
-    except ValueError:
-        return "the server"
-
-
-def check_url(url: str) -> str | None:
-    """Why ``url`` cannot be requested (scheme, host, embedded credentials), or None."""
-    try:
-        parts = urlsplit(url)
-        parts.port  # noqa: B018 - raises ValueError on a bad port
-    except ValueError:
-        return "is not a valid URL"
-    if parts.scheme.lower() not in SCHEMES:
-        return "must be an http:// or https:// URL"
-    if not parts.hostname:
-        return "must name a host"
-    if parts.username is not None or parts.password is not None:
-        return "must not carry a user name or password (give them separately)"
-    return None
-
-
-def address_problem(url: str, settings: Settings | None = None) -> str | None:
-    """Why the policy (of ``settings``, else the process's: see ``configure``) refuses
-    ``url``'s host as written (a literal non-public address or a local name), without asking
-    DNS; None when it may be tried. Names resolving to refused addresses fail at connect."""
-    if (settings or _shared_settings).allow_private_addresses:
-        return None
-    host = (host_of(url) if "://" in url else url).lower().rstrip(".")
-    if host in _LOCAL_NAMES or host.endswith(".localhost"):
-        return f"{host} is a local name, which is not allowed"
-    literal = literal_address(host)
-    if literal is not None and is_blocked(literal):
-        return f"{host} is not a public address, which is not allowed"
-    return None
-
-
-async def check_host(url: str, settings: Settings) -> None:
-    """Refuse, with a clear message, a URL whose host is not public (when the policy is on),
-    asking DNS for names. Sessions check again at connect time: this is for the message."""
-    if settings.allow_private_addresses:
-        return
-    if (why := address_problem(url, settings)) is not None:
-        raise OutboundError(why)
-    host = host_of(url)
-    if literal_address(host) is not None:
-        return
-    loop = asyncio.get_running_loop()
-    try:
-        infos = await loop.getaddrinfo(host, None, type=socket.SOCK_STREAM)
-    except OSError:
-        raise OutboundError(f"could not resolve the host {host}") from None
-    for info in infos:
-        if is_blocked(str(info[4][0])):
-            raise OutboundError(
-                f"{host} resolves to a private or local address, which is not allowed"
-            )
-
-
-class _GuardedResolver(AbstractResolver):
-    """The default resolver; a host is refused when any of its addresses is."""
-
-    def __init__(self) -> None:
-        self._inner = DefaultResolver()
-
-    async def resolve(
-        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
-    ) -> list[ResolveResult]:
-        found = await self._inner.resolve(host, port, family)
-        for info in found:
-            if is_blocked(info["host"]):
-                raise BlockedAddress(
-                    f"{host} resolves to a private or local address, which is not allowed"
-                )
-        return found
-
-    async def close(self) -> None:
-        await self._inner.close()
-
-
-def _guarded_socket(addr_info: Any) -> socket.socket:
-    family, type_, proto, _, address = addr_info
-    if is_blocked(str(address[0])):
-        raise BlockedAddress(f"{address[0]} is not a public address, which is not allowed")
-    return socket.socket(family=family, type=type_, proto=proto)
-
-
 # ------------------------------------------------------------------------------ sessions
 
 
@@ -271,7 +85,7 @@ def _new_session(settings: Settings, *, timeout: float, limit: int) -> aiohttp.C
         connector = aiohttp.TCPConnector(limit=limit)
     else:
         connector = aiohttp.TCPConnector(
-            resolver=_GuardedResolver(), socket_factory=_guarded_socket, limit=limit
+            resolver=GuardedResolver(), socket_factory=guarded_socket, limit=limit
         )
     return aiohttp.ClientSession(
         connector=connector,
@@ -294,17 +108,11 @@ async def session(
         await s.close()
 
 
-def configure(settings: Settings) -> None:
-    """Set the policy of the process's shared session (the app does this at start-up)."""
-    global _shared_settings
-    _shared_settings = settings
-
-
 def shared() -> aiohttp.ClientSession:
     """The process's long-lived session (exports), created on first use, closed by close()."""
     global _shared
     if _shared is None or _shared.closed:
-        _shared = _new_session(_shared_settings, timeout=60.0, limit=100)
+        _shared = _new_session(process_settings(), timeout=60.0, limit=100)
     return _shared
 
 
