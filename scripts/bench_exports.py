@@ -64,8 +64,8 @@ def pct(values: list[float], p: float) -> float:
 
 async def bench(args: argparse.Namespace, url: str, hook_url: str, count: Any) -> dict[str, Any]:
     from app import clock
+    from app.destinations import export, service, worker
     from app.destinations import models as destination_models
-    from app.destinations import service, worker
     from tests.support import prepare_database, running_app
     from tests.timelines.factories import contacts, schedule, set_layers, weekly
 
@@ -104,7 +104,7 @@ async def bench(args: argparse.Namespace, url: str, hook_url: str, count: Any) -
         await service.request_export(org_id=api.org_id, destination_ids=ids, now=api.clock.now())
 
         durations: list[float] = []
-        original = service.export_destination
+        original = export.export_destination
 
         async def timed(destination_id: int, *, session: Any) -> Any:
             started = time.perf_counter()
@@ -113,7 +113,7 @@ async def bench(args: argparse.Namespace, url: str, hook_url: str, count: Any) -
             finally:
                 durations.append(time.perf_counter() - started)
 
-        service.export_destination = timed  # type: ignore[assignment]
+        export.export_destination = timed  # type: ignore[assignment]
         profiler = None
         if args.profile:
             import cProfile
@@ -125,7 +125,7 @@ async def bench(args: argparse.Namespace, url: str, hook_url: str, count: Any) -
             exported = await worker.run_due()
             total = time.perf_counter() - started
         finally:
-            service.export_destination = original  # type: ignore[assignment]
+            export.export_destination = original  # type: ignore[assignment]
             if profiler is not None:
                 import pstats
 

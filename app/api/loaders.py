@@ -20,7 +20,7 @@ from app.layers import models as layer_models
 from app.on_demand_shifts import models as on_demand_models
 from app.schedules import models as schedule_models
 from app.substitutions import models as substitution_models
-from app.substitutions import service as substitution_service
+from app.substitutions import query as substitution_query
 from app.tiers import models as tier_models
 
 M = TypeVar("M", bound=Model)
@@ -87,8 +87,8 @@ class Loaders:
         self.substitution = by_id(substitution_models.Substitution, org_id)
         # (owner kind, owner id, criteria) -> a contact's or schedule's substitutions
         self.substitutions_of: DataLoader[
-            substitution_service.OwnerKey, list[substitution_models.Substitution]
-        ] = DataLoader(load_fn=partial(substitution_service.load_owned, org_id=org_id))
+            substitution_query.OwnerKey, list[substitution_models.Substitution]
+        ] = DataLoader(load_fn=partial(substitution_query.load_owned, org_id=org_id))
         # Calendars: connections of a contact, calendars of a connection, busy time.
         self.calendar_connection = by_id(calendar_models.CalendarConnection, org_id)
         self.calendar_connections_by_contact = children(

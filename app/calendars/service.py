@@ -394,7 +394,7 @@ async def availability_many(
     queries for any number of keys."""
     from app.engine import substitution_occurrences
     from app.substitutions import models as substitution_models
-    from app.substitutions import service as substitution_service
+    from app.substitutions import occurrences as substitution_seam
 
     if not keys:
         return []
@@ -422,9 +422,9 @@ async def availability_many(
         for sub in subs:
             if sub.contact_id != contact_id:
                 continue
-            zone = substitution_service.zone_of(sub, None)
+            zone = substitution_seam.zone_of(sub, None)
             for interval in substitution_occurrences(
-                substitution_service.engine_input(sub, zone), start, end
+                substitution_seam.engine_input(sub, zone), start, end
             ):
                 tagged.append((interval.start, interval.end, "SUBSTITUTION"))
         out.append(_merge_tagged(tagged))

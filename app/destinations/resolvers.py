@@ -13,7 +13,7 @@ from app.api.context import Info, admin, editor, viewer
 from app.api.inputs import changes_of
 from app.api.relay import Connection, decode_id, paginate
 from app.db import transaction
-from app.destinations import models, service
+from app.destinations import channels, models, service, wake
 from app.destinations.types import (
     CreateDestinationInput,
     DestinationType,
@@ -90,7 +90,7 @@ class DestinationMutation:
                 fields=fields,
                 now=clock.now(),
             )
-            service.kick_after_commit()
+            wake.kick_after_commit()
         return DestinationType.from_model(dest)
 
     @strawberry.mutation(description="Change a destination (ADMIN).")
@@ -110,7 +110,7 @@ class DestinationMutation:
                 changes=changes,
                 now=clock.now(),
             )
-            service.kick_after_commit()
+            wake.kick_after_commit()
         return DestinationType.from_model(dest)
 
     @strawberry.mutation(description="Remove a destination (ADMIN).")
@@ -190,7 +190,7 @@ class DestinationSubscription:
         self, info: Info, schedule_id: strawberry.ID
     ) -> AsyncGenerator[DestinationType, None]:
         pk = await _schedule_pk(info, schedule_id)
-        async for event in pubsub.broker().subscribe(service.destination_channel(pk)):
+        async for event in pubsub.broker().subscribe(channels.destination_channel(pk)):
             info.context.reset_loaders()
             if event.get("type") == pubsub.RESYNC:
                 for dest in await models.Destination.filter(schedule_id=pk).order_by("id"):
@@ -208,7 +208,7 @@ class DestinationSubscription:
         from app.schedules.types import ScheduleType
 
         pk = await _schedule_pk(info, schedule_id)
-        async for event in pubsub.broker().subscribe(service.schedule_channel(pk)):
+        async for event in pubsub.broker().subscribe(channels.schedule_channel(pk)):
             info.context.reset_loaders()
             row = await _read_once(event, lambda: schedule_models.Schedule.get_or_none(id=pk))
             if row is not None:
@@ -225,7 +225,7 @@ class DestinationSubscription:
         from app.schedules.types import ScheduleType
 
         pk = await _schedule_pk(info, schedule_id)
-        async for event in pubsub.broker().subscribe(service.on_call_channel(pk)):
+        async for event in pubsub.broker().subscribe(channels.on_call_channel(pk)):
             info.context.reset_loaders()
             row = await _read_once(event, lambda: schedule_models.Schedule.get_or_none(id=pk))
             if row is not None:

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Iterable
 
 from app import clock, outbound
-from app.destinations import service
+from app.destinations import export, wake
 from app.destinations.models import Destination
 from app.jobs import queue
 from app.jobs.models import JobRow
@@ -53,7 +53,7 @@ async def _run_claimed(row: JobRow) -> None:
         try:
             await queue.run_leased(
                 row,
-                lambda: service.export_destination(int(row.key), session=outbound.shared()),
+                lambda: export.export_destination(int(row.key), session=outbound.shared()),
                 lease=_lease_seconds,
             )
         except Exception:  # one destination's failure must not stop the others
@@ -92,7 +92,7 @@ async def export_now(destination_ids: Iterable[int], *, within: float = 60.0) ->
 async def run_due() -> int:
     """One pass: queue every destination whose export is owed (the ones queued or running
     already are left as they are), then run what this process can claim."""
-    for pk in await service.due_destination_ids(now=clock.now()):
+    for pk in await wake.due_destination_ids(now=clock.now()):
         await queue.enqueue(KIND, str(pk), rerun_if_running=False)
     done = 0
     while True:
@@ -112,7 +112,7 @@ async def loop(poll_seconds: float) -> None:
         except Exception:  # keep the worker alive; the next pass retries
             log.exception("export pass failed")
         try:
-            await service.wait_for_work(poll_seconds)
+            await wake.wait_for_work(poll_seconds)
         except asyncio.CancelledError:
             raise
         except Exception:  # never let a broken wake-up end the worker silently

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from app import clock, pubsub
 from app.db import transaction
-from app.destinations import service as destination_service
+from app.destinations import channels as destination_channels
+from app.destinations import tracking as destination_tracking
 from app.schedules import models as schedule_models
 from app.shifts import models as shift_models
 
@@ -40,12 +41,12 @@ async def publish_on_call_changes(schedule_ids: set[int] | None = None) -> int:
             if updated:
                 changed += 1
                 pubsub.publish_after_commit(
-                    destination_service.on_call_channel(schedule.id), {"scheduleId": schedule.id}
+                    destination_channels.on_call_channel(schedule.id), {"scheduleId": schedule.id}
                 )
     return changed
 
 
 async def tick() -> None:
     async with transaction():
-        await destination_service.refresh_statuses(now=clock.now())
+        await destination_tracking.refresh_statuses(now=clock.now())
         await publish_on_call_changes()

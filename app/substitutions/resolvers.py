@@ -11,7 +11,8 @@ from app.db import transaction
 from app.errors import AppError, Collector
 from app.layers.service import RecurrenceSpec
 from app.layers.types import RecurrenceInput
-from app.substitutions import service
+from app.substitutions import query, service
+from app.substitutions import specs as substitution_specs
 from app.substitutions.types import (
     CreateSubstitutionInput,
     SubstitutionFilter,
@@ -45,18 +46,18 @@ def _recurrence(data: RecurrenceInput | None) -> RecurrenceSpec | None:
     )
 
 
-def _window(data: TimeWindowInput | None) -> service.WindowSpec | None:
-    return None if data is None else service.WindowSpec(start=data.start, end=data.end)
+def _window(data: TimeWindowInput | None) -> substitution_specs.WindowSpec | None:
+    return None if data is None else substitution_specs.WindowSpec(start=data.start, end=data.end)
 
 
-def to_specs(inputs: list[CreateSubstitutionInput]) -> list[service.SubstitutionSpec]:
+def to_specs(inputs: list[CreateSubstitutionInput]) -> list[substitution_specs.SubstitutionSpec]:
     """Decode every item's ids; unknown ones are reported with the service's checks."""
     errors = Collector("inputs.")
     specs = []
     for i, data in enumerate(inputs):
         e = errors.child(str(i))
         specs.append(
-            service.SubstitutionSpec(
+            substitution_specs.SubstitutionSpec(
                 contact_id=_reference(e, "contactId", data.contact_id, "Contact"),
                 replacement_id=_optional(e, "replacementId", data.replacement_id, "Contact"),
                 schedule_id=_optional(e, "scheduleId", data.schedule_id, "Schedule"),
@@ -93,18 +94,18 @@ def to_changes(patch: UpdateSubstitutionInput) -> dict[str, Any]:
 
 def to_criteria(
     filter: SubstitutionFilter | None, sort: list[SubstitutionSort] | None
-) -> service.Criteria:
+) -> query.Criteria:
     f = filter or SubstitutionFilter()
     order = (
         tuple((s.field.value, s.direction.value == "DESC") for s in sort)
         if sort
-        else service.DEFAULT_SORT
+        else query.DEFAULT_SORT
     )
 
     def ids(values: list[strawberry.ID] | None, kind: str, name: str) -> tuple[int, ...] | None:
         return None if values is None else tuple(decode_ids(values, kind, field=name))
 
-    return service.Criteria(
+    return query.Criteria(
         ids=ids(f.id, "Substitution", "filter.id"),
         contact_ids=ids(f.contact, "Contact", "filter.contact"),
         replacement_ids=ids(f.replacement, "Contact", "filter.replacement"),
@@ -138,7 +139,7 @@ async def owned_substitutions(
 ) -> Connection[SubstitutionType]:
     """A contact's or a schedule's substitutions as a page, batched across parents."""
     criteria = to_criteria(filter, sort)
-    service.check_criteria(criteria)
+    query.check_criteria(criteria)
     rows = await info.context.loaders.substitutions_of.load((owner, owner_pk, criteria))
     return paginate_list(
         [SubstitutionType.from_model(r) for r in rows],
@@ -168,7 +169,7 @@ class SubstitutionQuery:
     ) -> Connection[SubstitutionType]:
         org_id = viewer(info)
         return await paginate(
-            service.list_substitutions(org_id=org_id, criteria=to_criteria(filter, sort)),
+            query.list_substitutions(org_id=org_id, criteria=to_criteria(filter, sort)),
             SubstitutionType.from_model,
             first=first,
             after=after,

@@ -13,7 +13,7 @@ from app.contacts.types import ContactType
 from app.errors import NotFound
 from app.layers.types import DatesApplicable, Recurrence, RecurrenceInput, RecurrenceType
 from app.schedules.types import ScheduleType
-from app.substitutions import models, service
+from app.substitutions import models, occurrences
 
 
 @strawberry.enum(description="ACTIVE substitutions change who is on call; DELETED ones do not.")
@@ -132,7 +132,7 @@ class SubstitutionType(Node):
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
     ) -> list[SubstitutionOccurrence]:
-        intervals = service.occurrences(
+        intervals = occurrences.occurrences(
             self.row,
             zone=await self._zone(info),
             start=from_,
@@ -143,9 +143,9 @@ class SubstitutionType(Node):
 
     async def _zone(self, info: Info) -> str:
         if self.row.timezone is not None or self.schedule_pk is None:
-            return service.zone_of(self.row, None)
+            return occurrences.zone_of(self.row, None)
         schedule = await info.context.loaders.schedule.load(self.schedule_pk)
-        return service.zone_of(self.row, schedule.timezone if schedule else None)
+        return occurrences.zone_of(self.row, schedule.timezone if schedule else None)
 
     @classmethod
     def from_model(cls, m: models.Substitution) -> Self:

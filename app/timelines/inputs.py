@@ -130,9 +130,9 @@ async def on_demand_for(tier_ids: Iterable[int]) -> dict[int, tuple[OnDemandShif
 async def substitutions_for(
     org_id: int, schedule_ids: set[int]
 ) -> dict[int, tuple[SubstitutionInput, ...]]:
-    from app.substitutions import service as substitution_service
+    from app.substitutions import occurrences as substitution_occurrences
 
-    return await substitution_service.engine_inputs(org_id=org_id, schedule_ids=schedule_ids)
+    return await substitution_occurrences.engine_inputs(org_id=org_id, schedule_ids=schedule_ids)
 
 
 async def busy_blocks_for(org_id: int, contact_ids: set[int]) -> tuple[BusyBlock, ...]:

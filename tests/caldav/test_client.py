@@ -24,7 +24,8 @@ from app.caldav import (
     ProtocolError,
     Unavailable,
 )
-from app.caldav.client import is_inside, parse_multistatus, resource_url, safe_url
+from app.caldav.urls import is_inside, resource_url, safe_url
+from app.caldav.webdav import parse_multistatus
 from app.outbound import RetryPolicy
 from tests.servers import RadicaleServer, free_port, radicale_server
 

@@ -12,7 +12,7 @@ import pytest
 
 from app.api.relay import split_id
 from app.caldav import CalDavClient
-from app.caldav.client import resource_url
+from app.caldav.urls import resource_url
 from app.calendars import importer
 from app.calendars import models as calendar_models
 from tests.calendars.ics_server import vcalendar

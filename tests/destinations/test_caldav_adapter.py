@@ -14,7 +14,7 @@ import pytest_asyncio
 
 from app import clock
 from app.caldav import CalDavClient
-from app.caldav.client import resource_url
+from app.caldav.urls import resource_url
 from app.destinations.adapters import adapter_for
 from app.destinations.adapters.base import (
     ExportFailed,

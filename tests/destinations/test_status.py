@@ -11,8 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from app import pubsub
+from app.destinations import channels as destination_channels
 from app.destinations import models as destination_models
-from app.destinations import service as destination_service
 from app.destinations.status import (
     IMMINENT,
     Status,
@@ -281,8 +281,8 @@ async def test_warning_turns_into_error_with_the_clock_alone(backend: str, tmp_p
         schedule_pk = (await destination_models.Destination.get()).schedule_id
 
         async with (
-            listening(destination_service.destination_channel(schedule_pk)) as dest_events,
-            listening(destination_service.schedule_channel(schedule_pk)) as schedule_events,
+            listening(destination_channels.destination_channel(schedule_pk)) as dest_events,
+            listening(destination_channels.schedule_channel(schedule_pk)) as schedule_events,
         ):
             # One microsecond before the shift at 03-06T00:00 is 72 hours away: still WARNING.
             api.clock.set(datetime(2026, 3, 3, 0, 0, tzinfo=UTC) - US)

@@ -9,7 +9,8 @@ import pytest
 
 from app.api.relay import decode_id, encode_id
 from app.auth import service as auth_service
-from app.substitutions import models, service
+from app.layers.service import RecurrenceSpec
+from app.substitutions import models, service, specs
 from app.tiers import models as tier_models
 from tests.substitutions.factories import (
     CREATE,
@@ -404,9 +405,9 @@ async def test_update_with_an_unknown_id_is_not_found_and_changes_nothing(api: A
     theirs = await service.create_substitutions(
         org_id=other.id,
         specs=[
-            service.SubstitutionSpec(
+            specs.SubstitutionSpec(
                 contact_id=decode_id(eve, "Contact"),
-                recurrence=service.RecurrenceSpec(
+                recurrence=RecurrenceSpec(
                     type="REPEAT", start=date(2026, 3, 2), end=date(2026, 3, 3)
                 ),
                 timezone="UTC",

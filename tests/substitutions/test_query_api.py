@@ -8,7 +8,7 @@ from typing import Any
 from app.api.relay import decode_id, encode_id
 from app.auth import service as auth_service
 from app.layers.service import RecurrenceSpec
-from app.substitutions import service
+from app.substitutions import service, specs
 from tests.substitutions.factories import (
     DELETE,
     contact,
@@ -231,7 +231,7 @@ async def test_another_organization_s_substitutions_stay_invisible(api: Api) -> 
     theirs = await service.create_substitutions(
         org_id=other.id,
         specs=[
-            service.SubstitutionSpec(
+            specs.SubstitutionSpec(
                 contact_id=decode_id(eve, "Contact"),
                 recurrence=RecurrenceSpec(
                     type="REPEAT", start=date(2026, 3, 2), end=date(2026, 3, 3)

@@ -14,7 +14,8 @@ from app.engine import Recurrence, RecurrenceType, SubstitutionInput
 from app.errors import BadUserInput, Conflict
 from app.layers.service import RecurrenceSpec
 from app.schedules import service as schedule_service
-from app.substitutions import models, service
+from app.substitutions import models, occurrences, service
+from app.substitutions import specs as substitution_specs
 from app.tiers import models as tier_models
 from tests.support import count_sql
 
@@ -42,7 +43,7 @@ async def _schedule(org_id: int, name: str, zone: str, tiers: int = 1) -> int:
 
 
 async def _create(org_id: int, **fields: Any) -> models.Substitution:
-    spec = service.SubstitutionSpec(**{"recurrence": WEEK, **fields})
+    spec = substitution_specs.SubstitutionSpec(**{"recurrence": WEEK, **fields})
     return (await service.create_substitutions(org_id=org_id, specs=[spec]))[0]
 
 
@@ -58,7 +59,7 @@ async def test_engine_inputs_gives_each_schedule_its_own_and_org_wide_ones(db: s
         replacement_id=bob,
         schedule_id=ny,
         timezone="Asia/Tokyo",
-        window=service.WindowSpec("22:00", "06:00"),
+        window=substitution_specs.WindowSpec("22:00", "06:00"),
     )
     everywhere = await _create(org, contact_id=bob, timezone="UTC")
     london = await _create(org, contact_id=bob, schedule_id=ldn)
@@ -69,7 +70,7 @@ async def test_engine_inputs_gives_each_schedule_its_own_and_org_wide_ones(db: s
     await _create(other, contact_id=eve, timezone="UTC")
 
     with count_sql() as sql:
-        inputs = await service.engine_inputs(org_id=org, schedule_ids={ny, ldn, 999})
+        inputs = await occurrences.engine_inputs(org_id=org, schedule_ids={ny, ldn, 999})
     assert len(sql) == 2
     assert set(inputs) == {ny, ldn}
     assert [(s.id, s.zone) for s in inputs[ny]] == [
@@ -93,7 +94,7 @@ async def test_engine_inputs_gives_each_schedule_its_own_and_org_wide_ones(db: s
         window_end=time(6, 0),
     )
     with count_sql() as sql:
-        assert await service.engine_inputs(org_id=org, schedule_ids=set()) == {}
+        assert await occurrences.engine_inputs(org_id=org, schedule_ids=set()) == {}
     assert sql == []
 
 
@@ -146,8 +147,8 @@ async def test_service_errors_name_the_item_and_field(db: str) -> None:
     org = await _org()
     ada = await _contact(org, "Ada")
     specs = [
-        service.SubstitutionSpec(contact_id=ada, recurrence=WEEK, timezone="UTC"),
-        service.SubstitutionSpec(contact_id=ada, recurrence=None),
+        substitution_specs.SubstitutionSpec(contact_id=ada, recurrence=WEEK, timezone="UTC"),
+        substitution_specs.SubstitutionSpec(contact_id=ada, recurrence=None),
     ]
     with pytest.raises(BadUserInput) as caught:
         await service.create_substitutions(org_id=org, specs=specs)

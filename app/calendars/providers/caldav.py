@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from app import caldav, outbound
-from app.caldav.client import collection_url
+from app.caldav.urls import collection_url
 from app.calendars.providers.base import (
     Snapshot,
     SourceCalendar,

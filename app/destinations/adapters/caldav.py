@@ -22,14 +22,10 @@ import aiohttp
 import icalendar
 
 from app import clock, outbound
-from app.caldav.client import (
-    CalDavClient,
-    CalDavError,
-    EventResource,
-    collection_url,
-    is_inside,
-    resource_url,
-)
+from app.caldav.client import CalDavClient
+from app.caldav.errors import CalDavError
+from app.caldav.urls import collection_url, is_inside, resource_url
+from app.caldav.webdav import EventResource
 from app.destinations.adapters.base import (
     ExportFailed,
     ExportRequest,
