@@ -9,7 +9,7 @@ from functools import partial
 
 from starlette.applications import Starlette
 from starlette.requests import Request
-from starlette.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
@@ -51,10 +51,6 @@ async def metrics(graphql: RotagraphGraphQL, request: Request) -> PlainTextRespo
     lines.append(f"rotagraph_timeline_cache_misses {TIMELINE_CACHE.misses}")
     lines.append(f"rotagraph_timeline_cache_entries {len(TIMELINE_CACHE)}")
     return PlainTextResponse("\n".join(lines) + "\n")
-
-
-async def root(request: Request) -> RedirectResponse:
-    return RedirectResponse("/graphql")
 
 
 def background_jobs(settings: Settings) -> list[Job]:
@@ -112,16 +108,19 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 pubsub.install(InProcessBroker())
 
     from app.api.graphiql import graphiql_static_app
+    from app.api.page import STATIC_PREFIX as PAGE_STATIC
+    from app.api.page import page, page_static_app
 
     app = Starlette(
         routes=[
-            Route("/", root),
+            Route("/", page, methods=["GET"]),
             Route("/healthz", healthz),
             Route("/metrics", partial(metrics, graphql)),
             Route("/feeds/{secret}.ics", calendar_feeds.serve, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Mount("/static/graphiql", graphiql_static_app(), name="graphiql-static"),
+            Mount(PAGE_STATIC, page_static_app(), name="page-static"),
         ],
         lifespan=lifespan,
     )
