@@ -233,10 +233,11 @@ def test_schedule_bars_match_tier_shifts_through_zoom_zone_and_paging(site: Site
     page.select_option("#zone", "schedule")
     page.click("button[data-zoom=week]")
     page.wait_for_selector(".timeline.zoom-week[data-zone='America/New_York']")
-    before = iso(timeline.get_attribute("data-from"))
+    before_text = timeline.get_attribute("data-from")
+    before = iso(before_text)
     page.click("button[data-page=next]")
     page.wait_for_function(
-        f"() => document.querySelector('.timeline').dataset.from !== '{timeline.get_attribute('data-from')}'"
+        f"() => document.querySelector('.timeline').dataset.from !== '{before_text}'"
     )
     wait_rendered(page)
     assert iso(timeline.get_attribute("data-from")) - before in {
