@@ -182,7 +182,8 @@ def cmd_serve(args: argparse.Namespace, settings: Settings) -> int:
     shown = f"[{shown}]" if ":" in shown else shown
     print(
         f"Rotagraph on http://{shown}:{port}/graphql (GraphiQL in a browser: "
-        "put the token in its Headers tab)",
+        "put the token in its Headers tab)\n"
+        f"Schedule page: http://{shown}:{port}/ (paste the token to sign in)",
         flush=True,
     )
     uvicorn.run(
