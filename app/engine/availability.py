@@ -1,14 +1,14 @@
 """Availability: unavailability, replacements, weekday entries, and filling positions.
 
 A contact is unavailable during its unavailability substitutions, its busy blocks and, within
-one layer, on layer days whose weekday is outside its participant entry's weekdays. A
+one layer, when ``app.engine.exclusions`` says so (weekdays, working hours, own holidays). A
 replacement substitution hands the contact's positions to the replacement.
 
 A layer's covered time is cut into turns, and each turn into pieces over which every relevant
 contact's state is constant. In each piece positions 1..k are filled in order; for the rotation
 contact C of a position:
-1. if C has an active replacement R (the first such substitution in input order) and R is
-   available and not already placed in this piece, R takes the position (one hop: R's own
+1. if C has active replacements, only the newest (highest substitution id) R is tried: when R
+   is available and not already placed in this piece, R takes the position (one hop: R's own
    replacements are not followed);
 2. otherwise, if C is available and not already placed, C keeps it (so when the replacement
    cannot serve, C stays on call);
@@ -16,6 +16,9 @@ contact C of a position:
    (index +1 for FORWARD, -1 for BACKWARD, wrapping) who is available, not already placed and
    not handed over to a replacement takes it;
 4. otherwise the position stays empty.
+
+Who the rotation puts in each position comes from ``app.engine.roster`` (segments, advance);
+the skip order follows the list of the segment in force.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from __future__ import annotations
 from collections import defaultdict
 from datetime import date, datetime, time, timedelta
 
+from app.engine.exclusions import layer_exclusions
 from app.engine.intervals import Span, clip, union
 from app.engine.model import (
     BusyBlock,
@@ -31,8 +35,8 @@ from app.engine.model import (
     Origin,
     SubstitutionInput,
 )
-from app.engine.recurrence import DateRun, active_runs
-from app.engine.restrictions import day_spans, window_dates
+from app.engine.recurrence import active_runs
+from app.engine.roster import Roster
 from app.engine.turns import Rotation
 from app.engine.wallclock import as_utc, local_date, resolve_wall, wall, zone_info
 
@@ -101,11 +105,11 @@ class Availability:
         hi: datetime,
     ) -> None:
         unavailable: defaultdict[int, list[Span]] = defaultdict(list)
-        # contact -> (start, end, input order, replacement id)
+        # contact -> (start, end, substitution id, replacement id)
         replacements: defaultdict[int, list[tuple[datetime, datetime, int, int]]] = defaultdict(
             list
         )
-        for order, sub in enumerate(substitutions):
+        for sub in substitutions:
             spans = substitution_spans(sub, lo, hi)
             if not spans:
                 continue
@@ -113,7 +117,7 @@ class Availability:
                 unavailable[sub.contact_id].extend(spans)
             else:
                 replacements[sub.contact_id].extend(
-                    (start, end, order, sub.replacement_id) for start, end in spans
+                    (start, end, sub.id, sub.replacement_id) for start, end in spans
                 )
         for block in busy_blocks:
             start = max(as_utc(block.start), lo)
@@ -148,34 +152,7 @@ def contact_unavailability(
     return tuple(Interval(a, b) for a, b in spans)
 
 
-def _weekday_exclusions(rot: Rotation, lo: datetime, hi: datetime) -> dict[int, list[Span]]:
-    """Per participant with weekdays: its unavailable layer days within [lo, hi)."""
-    excluded: dict[int, list[Span]] = {}
-    by_set: dict[frozenset[int], list[Span]] = {}
-    first, last = window_dates(rot, lo, hi)
-    for participant in rot.participants:
-        weekdays = participant.weekdays
-        if weekdays is None:
-            continue
-        spans = by_set.get(weekdays)
-        if spans is None:
-            runs: list[DateRun] = []
-            day = first
-            while day <= last:
-                if day.weekday() not in weekdays:
-                    if runs and runs[-1][1] + _ONE_DAY == day:
-                        runs[-1] = (runs[-1][0], day)
-                    else:
-                        runs.append((day, day))
-                day += _ONE_DAY
-            spans = clip(day_spans(rot, runs), lo, hi)
-            by_set[weekdays] = spans
-        if spans:
-            excluded[participant.contact_id] = spans
-    return excluded
-
-
-# Sweep events: (instant, kind, contact, order, replacement); kinds below.
+# Sweep events: (instant, kind, contact, substitution id, replacement); kinds below.
 # Ends sort before starts at the same instant, so touching spans hand over cleanly.
 _UP, _BACK, _DOWN, _HANDED = 0, 1, 2, 3
 _Event = tuple[datetime, int, int, int, int]
@@ -185,8 +162,15 @@ def _event_order(event: _Event) -> tuple[datetime, int]:
     return event[0], event[1]
 
 
-def _events(rot: Rotation, avail: Availability, lo: datetime, hi: datetime) -> list[_Event]:
-    contacts = set(rot.contacts)
+def _events(
+    layer: LayerInput,
+    rot: Rotation,
+    roster: Roster,
+    avail: Availability,
+    lo: datetime,
+    hi: datetime,
+) -> list[_Event]:
+    contacts = {c for segment in roster.segments for c in segment.contacts}
     relevant = set(contacts)
     events: list[_Event] = []
     for contact in contacts:
@@ -194,7 +178,7 @@ def _events(rot: Rotation, avail: Availability, lo: datetime, hi: datetime) -> l
             relevant.add(replacement)
             events.append((start, _HANDED, contact, order, replacement))
             events.append((end, _BACK, contact, order, replacement))
-    weekday = _weekday_exclusions(rot, lo, hi)
+    weekday = layer_exclusions(layer, rot, lo, hi)
     for contact in relevant:
         spans = avail.unavailable.get(contact)
         extra = weekday.get(contact)
@@ -208,22 +192,21 @@ def _events(rot: Rotation, avail: Availability, lo: datetime, hi: datetime) -> l
 
 
 def _fill(
-    rot: Rotation,
+    contacts: tuple[int, ...],
+    step: int,
     indices: tuple[int, ...],
     down: dict[int, int],
     handed: dict[int, list[tuple[int, int]]],
     skip: bool,
 ) -> Positions:
-    contacts = rot.contacts
-    n = rot.n
-    step = rot.step
+    n = len(contacts)
     placed: list[int] = []
     positions: list[int | None] = []
     for index in indices:
         contact = contacts[index]
         active = handed.get(contact)
         if active:
-            replacement = min(active)[1]
+            replacement = max(active)[1]  # the newest substitution is the only one tried
             if replacement not in down and replacement not in placed:
                 placed.append(replacement)
                 positions.append(replacement)
@@ -247,6 +230,49 @@ def _fill(
     return tuple(positions)
 
 
+class _Sweep:
+    """The availability state of the relevant contacts, advanced through sorted events."""
+
+    __slots__ = ("count", "cursor", "down", "events", "handed")
+
+    def __init__(self, events: list[_Event]) -> None:
+        self.events = events
+        self.count = len(events)
+        self.cursor = 0
+        self.down: dict[int, int] = {}
+        self.handed: dict[int, list[tuple[int, int]]] = {}
+
+    def advance(self, at: datetime, stop: datetime) -> datetime:
+        """Apply the events at or before ``at``; return where the state next changes (or
+        ``stop``)."""
+        events = self.events
+        count = self.count
+        cursor = self.cursor
+        down = self.down
+        handed = self.handed
+        while cursor < count and events[cursor][0] <= at:
+            _, kind, contact, sub_id, replacement = events[cursor]
+            cursor += 1
+            if kind == _DOWN:
+                down[contact] = down.get(contact, 0) + 1
+            elif kind == _UP:
+                if down[contact] == 1:
+                    del down[contact]
+                else:
+                    down[contact] -= 1
+            elif kind == _HANDED:
+                handed.setdefault(contact, []).append((sub_id, replacement))
+            else:
+                active = handed[contact]
+                active.remove((sub_id, replacement))
+                if not active:
+                    del handed[contact]
+        self.cursor = cursor
+        if cursor < count and events[cursor][0] < stop:
+            return events[cursor][0]
+        return stop
+
+
 def layer_pieces(
     layer: LayerInput,
     rot: Rotation,
@@ -257,18 +283,21 @@ def layer_pieces(
 ) -> list[Piece]:
     """The layer's pieces within its ``covered`` spans (inside [lo, hi)), in order, touching
     pieces with equal positions and origin joined."""
-    if rot.n == 0 or not covered:
+    if not covered:
         return []
-    events = _events(rot, avail, lo, hi)
-    count = len(events)
-    cursor = 0
-    down: dict[int, int] = {}
-    handed: dict[int, list[tuple[int, int]]] = {}
+    roster = Roster(layer, rot)
+    if not any(segment.contacts for segment in roster.segments):
+        return []
+    sweep = _Sweep(_events(layer, rot, roster, avail, lo, hi))
     skip = layer.skip_unavailable
+    step = rot.step
     pieces: list[Piece] = []
     append = pieces.append
     layer_origin = Origin.LAYER
     substituted = Origin.SUBSTITUTION
+    every_turn = roster.active_turns is None
+    counted_turn: int | None = None  # the last turn with coverage, and its rotation index
+    a_t = 0
 
     turns = rot.turns_from(rot.turn_index(covered[0][0]))
     t, _, turn_end = next(turns)
@@ -281,47 +310,41 @@ def layer_pieces(
         at = span_start
         while True:
             stop = turn_end if turn_end < span_end else span_end
-            plain = rot.on_call(t)
+            if every_turn:
+                a_t = t
+            elif at < stop:
+                # Turns between two turns with coverage have none: each adds one to a(t).
+                if counted_turn is None:
+                    a_t = roster.a(t)
+                elif t != counted_turn:
+                    a_t += 1
+                counted_turn = t
             while at < stop:
-                piece_end = stop
-                if cursor < count:
-                    while cursor < count and events[cursor][0] <= at:
-                        _, kind, contact, order, replacement = events[cursor]
-                        cursor += 1
-                        if kind == _DOWN:
-                            down[contact] = down.get(contact, 0) + 1
-                        elif kind == _UP:
-                            if down[contact] == 1:
-                                del down[contact]
-                            else:
-                                down[contact] -= 1
-                        elif kind == _HANDED:
-                            handed.setdefault(contact, []).append((order, replacement))
-                        else:
-                            active = handed[contact]
-                            active.remove((order, replacement))
-                            if not active:
-                                del handed[contact]
-                    if cursor < count and events[cursor][0] < stop:
-                        piece_end = events[cursor][0]
-                positions: Positions = plain
-                origin = layer_origin
-                if down or handed:
-                    positions = _fill(rot, rot.indices(t), down, handed, skip)
-                    if positions != plain:
-                        origin = substituted
-                if pieces:
-                    last = pieces[-1]
-                    if last[1] == at and last[2] == positions and last[4] is origin:
-                        pieces[-1] = (last[0], piece_end, positions, last[3], origin)
-                        at = piece_end
-                        continue
-                if positions is plain:
-                    append((at, piece_end, plain, plain, origin))
-                else:
-                    assignees = tuple(c for c in positions if c is not None)
-                    append((at, piece_end, positions, assignees, origin))
-                at = piece_end
+                v = roster.segment_at(at)
+                segment_stop = roster.next_start(v)
+                part_stop = stop if segment_stop is None or segment_stop >= stop else segment_stop
+                indices, plain = roster.turn(v, a_t)
+                contacts = roster.segments[v].contacts
+                while at < part_stop:
+                    piece_end = sweep.advance(at, part_stop)
+                    positions: Positions = plain
+                    origin = layer_origin
+                    if sweep.down or sweep.handed:
+                        positions = _fill(contacts, step, indices, sweep.down, sweep.handed, skip)
+                        if positions != plain:
+                            origin = substituted
+                    if pieces:
+                        last = pieces[-1]
+                        if last[1] == at and last[2] == positions and last[4] is origin:
+                            pieces[-1] = (last[0], piece_end, positions, last[3], origin)
+                            at = piece_end
+                            continue
+                    if positions is plain:
+                        append((at, piece_end, plain, plain, origin))
+                    else:
+                        assignees = tuple(c for c in positions if c is not None)
+                        append((at, piece_end, positions, assignees, origin))
+                    at = piece_end
             if stop == span_end:
                 if at >= turn_end:
                     t, _, turn_end = next(turns)

@@ -42,16 +42,75 @@ class Origin(enum.Enum):
     SUBSTITUTION = "SUBSTITUTION"
 
 
+class HolidayRule(enum.Enum):
+    """How a layer treats its schedule's holiday dates (SPEC §9)."""
+
+    RUN = "RUN"  # ignore them
+    SKIP = "SKIP"  # holiday dates are inactive
+    ONLY = "ONLY"  # only holiday dates are active
+
+
+class Advance(enum.Enum):
+    """Which turns move the rotation on (SPEC §9)."""
+
+    EVERY_TURN = "EVERY_TURN"
+    ACTIVE_TURNS = "ACTIVE_TURNS"
+
+
+class Effective(enum.Enum):
+    """When a roster change takes effect (SPEC §9)."""
+
+    NEXT_HANDOFF = "NEXT_HANDOFF"
+    AT = "AT"
+    IMMEDIATELY = "IMMEDIATELY"
+
+
 # --------------------------------------------------------------------------------------- inputs
 
 
 @dataclass(frozen=True, slots=True)
+class WorkingHours:
+    """Daily working hours in the contact's zone; ``end <= start`` wraps past midnight, and
+    00:00-00:00 means no working hours at all."""
+
+    start: time
+    end: time
+
+
+@dataclass(frozen=True, slots=True)
 class Participant:
-    """One rotation member. ``weekdays`` (0 = Monday … 6 = Sunday) limits the layer days on
-    which the member is available; ``None`` means every day."""
+    """One rotation member. ``weekdays`` (0 = Monday … 6 = Sunday) limits the layer days (the
+    window dates on restricted layers) on which the member is available; ``None`` means every
+    day. With ``working_hours`` the member is available only inside them, on the contact-local
+    dates whose weekday is in ``weekdays``. ``zone`` is the contact's own zone (``None`` = the
+    layer's); ``holidays`` the public holidays of the contact's region, used only by layers with
+    ``participant_holidays``."""
 
     contact_id: int
     weekdays: frozenset[int] | None = None
+    working_hours: WorkingHours | None = None
+    zone: str | None = None
+    holidays: frozenset[date] = frozenset()
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Local dates ``start``..``end`` (inclusive, the layer's zone) on which a layer is inactive."""
+
+    start: date
+    end: date
+
+
+@dataclass(frozen=True, slots=True)
+class RosterSegment:
+    """(s_v, t_v, o_v, P_v) of SPEC §9: from instant ``start`` (aware; a boundary, or the change
+    instant of an IMMEDIATELY change) the rotation runs over ``contacts``, turn ``turn``
+    (the turn containing ``start``) putting ``contacts[offset]`` at position 1."""
+
+    start: datetime
+    turn: int
+    offset: int
+    contacts: tuple[int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +139,11 @@ class Restriction:
 @dataclass(frozen=True, slots=True)
 class LayerInput:
     """One layer of a tier. ``start`` and ``end`` are naive local wall times in ``zone``; the
-    time of day of ``start`` is the handoff time."""
+    time of day of ``start`` is the handoff time. ``holidays`` are the schedule's holiday dates
+    (expanded by the service; used only when ``on_holidays`` is SKIP or ONLY). ``segments`` are
+    the stored roster segments, in order, the first at boundary(0); none means one segment over
+    ``participants``. ``participants`` is the current list: it carries each contact's weekdays,
+    working hours, zone and holidays, whichever segment names the contact."""
 
     id: int
     index: int
@@ -97,6 +160,12 @@ class LayerInput:
     end: datetime | None = None
     min_staff: int | None = None
     skip_unavailable: bool = True
+    on_holidays: HolidayRule = HolidayRule.RUN
+    holidays: frozenset[date] = frozenset()
+    participant_holidays: bool = False
+    pauses: tuple[Pause, ...] = ()
+    advance: Advance = Advance.EVERY_TURN
+    segments: tuple[RosterSegment, ...] = ()
 
     @property
     def staff_to_rotate(self) -> int:

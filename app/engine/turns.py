@@ -18,10 +18,11 @@ import math
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 
+from app.engine.activity import DayRules
 from app.engine.model import Direction, LayerInput, Participant, RotationUnit
 from app.engine.wallclock import UTC, as_utc, resolve, resolve_wall, wall, wall_of, zone_info
 
-__all__ = ["Rotation", "add_months", "boundary", "next_handoffs", "on_call", "turn_index"]
+__all__ = ["Rotation", "add_months", "boundary", "next_handoffs", "turn_index"]
 
 
 def add_months(day: date, months: int) -> date:
@@ -55,6 +56,7 @@ class Rotation:
         "_plain",
         "_start_wall",
         "contacts",
+        "days",
         "end",
         "handoff",
         "k",
@@ -78,6 +80,7 @@ class Rotation:
         self._start_wall = layer.start.replace(tzinfo=UTC, fold=0)
         self.origin = resolve_wall(self._start_wall, self.tz)
         self.end = None if layer.end is None else resolve(layer.end, self.tz)
+        self.days = DayRules(layer)
         self.participants = unique_participants(layer.participants)
         self.contacts = tuple(p.contact_id for p in self.participants)
         self.n = len(self.contacts)
@@ -191,11 +194,6 @@ def boundary(layer: LayerInput, t: int) -> datetime:
 def turn_index(layer: LayerInput, instant: datetime) -> int:
     """The turn of ``layer`` containing the aware ``instant`` (negative before its start)."""
     return Rotation(layer).turn_index(as_utc(instant))
-
-
-def on_call(layer: LayerInput, t: int) -> tuple[int, ...]:
-    """Contact ids of positions 1..k in turn ``t`` of the plain rotation (no availability)."""
-    return Rotation(layer).on_call(t)
 
 
 def next_handoffs(layer: LayerInput, after: datetime, count: int) -> tuple[datetime, ...]:

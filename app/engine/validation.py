@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from itertools import pairwise
 
 from app.engine.model import LayerInput, RestrictionKind, SubstitutionInput, TierInput
 from app.engine.recurrence import validate_recurrence
@@ -67,12 +68,55 @@ def validate_layer(layer: LayerInput, *, check_rule: bool = True) -> list[Proble
                 )
         elif restriction.weekday is not None:
             problems.append((f"restrictions[{i}].weekday", "only weekly restrictions take one"))
+    problems.extend(_pause_problems(layer))
+    problems.extend(_segment_problems(layer, n))
+    for i, participant in enumerate(layer.participants):
+        if participant.zone is not None:
+            problems.extend(
+                (f"participants[{i}].zone", message)
+                for _, message in _zone_problem(participant.zone)
+            )
     if layer.recurrence is not None:
         problems.extend(
             p
             for p in validate_recurrence(layer.recurrence)
             if check_rule or not p[0].endswith(".rule")
         )
+    return problems
+
+
+def _pause_problems(layer: LayerInput) -> list[Problem]:
+    problems: list[Problem] = []
+    for i, pause in enumerate(layer.pauses):
+        if pause.end < pause.start:
+            problems.append((f"pauses[{i}].end", "must not be before the start"))
+    ordered = sorted(range(len(layer.pauses)), key=lambda i: layer.pauses[i].start)
+    for before, after in pairwise(ordered):
+        if layer.pauses[after].start <= layer.pauses[before].end:
+            problems.append((f"pauses[{after}]", f"overlaps pauses[{before}]"))
+    return problems
+
+
+def _segment_problems(layer: LayerInput, n: int) -> list[Problem]:
+    problems: list[Problem] = []
+    previous = None
+    for i, segment in enumerate(layer.segments):
+        field = f"segments[{i}]"
+        if segment.start.tzinfo is None:
+            problems.append((f"{field}.start", "must be an aware instant"))
+            continue
+        if previous is not None and segment.start <= previous:
+            problems.append((f"{field}.start", "segments must start in increasing order"))
+        previous = segment.start
+        size = len(set(segment.contacts))
+        if size != len(segment.contacts):
+            problems.append((f"{field}.contacts", "must not repeat a contact"))
+        if size and layer.on_call > size:
+            problems.append(
+                (f"{field}.contacts", f"fewer than the staff on call ({layer.on_call})")
+            )
+        if size and not 0 <= segment.offset < size:
+            problems.append((f"{field}.offset", f"must be between 0 and {size - 1}"))
     return problems
 
 

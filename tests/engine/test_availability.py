@@ -179,19 +179,23 @@ def test_unavailable_replacement_leaves_the_contact_on_or_skips() -> None:
     ]
 
 
-def test_first_replacement_in_input_order_wins_and_replaced_contacts_are_not_skipped_to() -> None:
+def test_newest_replacement_wins_and_replaced_contacts_are_not_skipped_to() -> None:
+    """SPEC §2 (rule added after the first release): only the newest (highest id) of several
+    replacements of one contact is tried; if it cannot serve, the contact keeps the position
+    when available (an older replacement is never tried), else the skip rule applies."""
     rota = layer(start=MONDAY, contacts=(1, 2, 3))
     subs = (
+        replaced(2, 1, 8, date(2026, 1, 5)),  # newest, though listed first
         replaced(1, 1, 9, date(2026, 1, 5)),
-        replaced(2, 1, 8, date(2026, 1, 5)),
         replaced(3, 2, 7, date(2026, 1, 5)),
     )
-    blocks = (busy(9, day(5, 10), day(5, 11)), busy(1, day(5, 10), day(5, 11)))
-    result = timeline(rota, start=day(5), end=day(5, 12), substitutions=subs, busy_blocks=blocks)
+    blocks = (busy(8, day(5, 10), day(5, 12)), busy(1, day(5, 11), day(5, 12)))
+    result = timeline(rota, start=day(5), end=day(5, 13), substitutions=subs, busy_blocks=blocks)
     assert rows(result) == [
-        (day(5), day(5, 10), (9,), "SUBSTITUTION"),
-        (day(5, 10), day(5, 11), (3,), "SUBSTITUTION"),  # 2 handed over to 7: skipped
-        (day(5, 11), day(5, 12), (9,), "SUBSTITUTION"),
+        (day(5), day(5, 10), (8,), "SUBSTITUTION"),
+        (day(5, 10), day(5, 11), (1,), "LAYER"),  # 8 busy: 1 keeps it, 9 is not tried
+        (day(5, 11), day(5, 12), (3,), "SUBSTITUTION"),  # 2 handed over to 7: skipped
+        (day(5, 12), day(5, 13), (8,), "SUBSTITUTION"),
     ]
 
 
