@@ -11,11 +11,19 @@ Comparisons:
   skipping, so it does strictly less work than the engine.
 - floor: building as many Shift / LayerShift / Understaffed objects as the engine returned, in
   a plain loop.
+
+Rotation rules (SPEC §9), each against its baseline in the same run:
+- an ACTIVE_TURNS daily layer restricted to weekdays, started five years before the window vs
+  this year (goal: at most 2x on the first computation — the engine keeps no cache for it);
+- S1 with holidays in three regions (US dates skipped by the daily layer, a DE-BY ONLY holiday
+  layer on top, participants with GB-SCT own holidays) vs plain S1;
+- a daily layer with 20 roster segments over the year vs the same layer with none.
 """
 
 from __future__ import annotations
 
 import cProfile
+import dataclasses
 import math
 import pstats
 import random
@@ -31,11 +39,15 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+import holidays
 import icalendar
 import recurring_ical_events
 
 from app.engine import (
+    Advance,
     Direction,
+    Effective,
+    HolidayRule,
     LayerInput,
     LayerShift,
     OnDemandShiftInput,
@@ -52,6 +64,7 @@ from app.engine import (
     Timeline,
     Understaffed,
     compute_timeline,
+    roster_change,
 )
 from app.engine.turns import Rotation
 
@@ -254,6 +267,74 @@ def substitutions(contacts: list[int], seed: int) -> tuple[SubstitutionInput, ..
                 )
             )
     return tuple(subs)
+
+
+# --------------------------------------------------------------------------- rotation rules
+
+
+def weekday_active_turns(start: datetime) -> TierInput:
+    """A daily 09:00 ACTIVE_TURNS layer covering weekdays 09:00-17:00 only."""
+    layer = LayerInput(
+        1,
+        0,
+        start.replace(hour=9),
+        ZONE,
+        RotationUnit.DAY,
+        participants=people(10, 7),
+        restrictions=business_hours(),
+        advance=Advance.ACTIVE_TURNS,
+    )
+    return TierInput((layer,))
+
+
+def regional_dates(code: str, first_year: int, last_year: int) -> frozenset[date]:
+    country, _, subdiv = code.partition("-")
+    found = holidays.country_holidays(
+        country, subdiv=subdiv or None, years=range(first_year, last_year + 1)
+    )
+    return frozenset(found)
+
+
+def with_holidays(tier: TierInput) -> TierInput:
+    us = regional_dates("US", 2025, 2027)
+    bavaria = regional_dates("DE-BY", 2025, 2027)
+    scotland = regional_dates("GB-SCT", 2025, 2027)
+    daily, weekends_layer, business = tier.layers
+    daily = dataclasses.replace(daily, holidays=us, on_holidays=HolidayRule.SKIP)
+    business = dataclasses.replace(
+        business,
+        participant_holidays=True,
+        participants=tuple(
+            dataclasses.replace(p, zone="Europe/London", holidays=scotland)
+            for p in business.participants
+        ),
+    )
+    on_holidays = LayerInput(
+        4,
+        3,
+        LAYERS_START.replace(hour=9),
+        "Europe/Berlin",
+        RotationUnit.DAY,
+        participants=people(40, 4),
+        holidays=bavaria,
+        on_holidays=HolidayRule.ONLY,
+    )
+    return TierInput((daily, weekends_layer, business, on_holidays), tier.on_demand_shifts)
+
+
+def with_segments(count: int) -> TierInput:
+    layer = LayerInput(
+        1, 0, LAYERS_START.replace(hour=9), ZONE, RotationUnit.DAY, participants=people(10, 8)
+    )
+    for i in range(count):
+        at = WINDOW_START + timedelta(days=365 * i / count, hours=5)
+        roster = tuple(range(10 + i % 3, 18 + i % 3))
+        layer = dataclasses.replace(
+            layer,
+            participants=people(10 + i % 3, 8),
+            segments=roster_change(layer, roster, at, Effective.NEXT_HANDOFF),
+        )
+    return TierInput((layer,))
 
 
 # ----------------------------------------------------------------------------------- iCal
@@ -478,6 +559,42 @@ def main() -> None:
         )
         ratios.append(f"{name} iCal / engine: {ical_ms / engine_ms:6.1f}x   (goal >= 30x)")
         ratios.append(f"{name} engine / floor: {engine_ms / floor_ms:6.1f}x   (goal <= 5x)")
+
+    def against(label: str, tier: TierInput, base_label: str | None, base: TierInput) -> float:
+        """One year of ``tier`` vs ``base``, interleaved; rows for both (or the first only)."""
+        ms, base_ms = interleaved_medians(
+            [
+                (partial(compute_timeline, tier, WINDOW_START, year_end), 1),
+                (partial(compute_timeline, base, WINDOW_START, year_end), 1),
+            ],
+            runs,
+        )
+        row(label, 365, ms, compute_timeline(tier, WINDOW_START, year_end))
+        if base_label is not None:
+            row(base_label, 365, base_ms, compute_timeline(base, WINDOW_START, year_end))
+        return ms / base_ms
+
+    aged_ratio = against(
+        "ACTIVE_TURNS weekdays, started 2021",
+        weekday_active_turns(datetime(2021, 1, 4)),
+        "ACTIVE_TURNS weekdays, started 2026",
+        weekday_active_turns(datetime(2026, 1, 5)),
+    )
+    ratios.append(
+        "ACTIVE_TURNS 5 years old / this year (first computation; nothing cached): "
+        f"{aged_ratio:4.2f}x   (goal <= 2x)"
+    )
+    regional_ratio = against(
+        "S1 + holidays in US, DE-BY, GB-SCT", with_holidays(tier1), None, tier1
+    )
+    ratios.append(f"S1 with holidays in three regions / plain S1: {regional_ratio:4.2f}x")
+    segments_ratio = against(
+        "daily layer, 20 roster segments",
+        with_segments(20),
+        "daily layer, no roster segments",
+        with_segments(0),
+    )
+    ratios.append(f"20 roster segments / none: {segments_ratio:4.2f}x")
 
     header = ("scenario", "window", "CPU ms", "us / day", "final / layer shifts")
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(5)]

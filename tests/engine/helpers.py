@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
+
+from hypothesis import strategies as st
 
 from app.engine import (
     LayerInput,
     Participant,
+    Restriction,
+    RestrictionKind,
     RotationUnit,
     Shift,
     TierInput,
@@ -59,3 +63,21 @@ def spans(shifts: tuple[Shift, ...]) -> list[tuple[datetime, datetime, tuple[int
 
 def hours(n: float) -> timedelta:
     return timedelta(hours=n)
+
+
+def restriction_lists(
+    times: list[time], durations: list[timedelta]
+) -> st.SearchStrategy[tuple[Restriction, ...]]:
+    """Up to two daily or weekly windows opening at one of ``times``."""
+    one = st.builds(
+        Restriction,
+        st.sampled_from(list(RestrictionKind)),
+        st.sampled_from(times),
+        st.sampled_from(durations),
+        st.integers(0, 6),
+    ).map(
+        lambda r: (
+            r if r.kind is RestrictionKind.WEEKLY else Restriction(r.kind, r.start_time, r.duration)
+        )
+    )
+    return st.lists(one, max_size=2).map(tuple)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
@@ -9,23 +10,27 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.engine import (
+    Advance,
     BusyBlock,
     Direction,
+    Effective,
+    HolidayRule,
     LayerInput,
     OnDemandShiftInput,
     Participant,
+    Pause,
     Recurrence,
     RecurrenceType,
-    Restriction,
-    RestrictionKind,
     RotationUnit,
     SubstitutionInput,
     TierInput,
     Timeline,
+    WorkingHours,
     compute_timeline,
+    roster_change,
 )
 from app.engine.turns import add_months
-from tests.engine.helpers import LONDON, LORD_HOWE, NEW_YORK
+from tests.engine.helpers import LONDON, LORD_HOWE, NEW_YORK, restriction_lists
 from tests.engine.test_wallclock import reference_resolve
 
 # Nights on which the clocks change in 2026, per zone.
@@ -81,30 +86,34 @@ def layers(draw: st.DrawFn, zone: str, anchor: datetime, index: int, plain: bool
         participants = tuple(Participant(c) for c in contacts)
         return LayerInput(index, index, start, zone, unit, length, participants)
     weekdays = st.none() | st.frozensets(st.integers(0, 6), min_size=1)
-    participants = tuple(Participant(c, draw(weekdays)) for c in contacts)
-    k = draw(st.integers(1, len(contacts)))
-    restrictions = tuple(
-        draw(
-            st.lists(
-                st.builds(
-                    Restriction,
-                    st.sampled_from(list(RestrictionKind)),
-                    st.sampled_from(CLOCK_TIMES),
-                    st.sampled_from([timedelta(hours=h) for h in (1, 8, 16, 24, 30)]),
-                    st.integers(0, 6),
-                ).map(
-                    lambda r: (
-                        r
-                        if r.kind is RestrictionKind.WEEKLY
-                        else Restriction(r.kind, r.start_time, r.duration)
-                    )
-                ),
-                max_size=2,
-            )
+    around = anchor.date()
+    near_dates = st.integers(-6, 4).map(lambda d: around + timedelta(days=d))
+    participants = tuple(
+        Participant(
+            c,
+            draw(weekdays),
+            draw(
+                st.none()
+                | st.builds(
+                    WorkingHours, st.sampled_from(CLOCK_TIMES), st.sampled_from(CLOCK_TIMES)
+                )
+            ),
+            draw(st.none() | st.sampled_from(sorted(TRANSITIONS))),
+            frozenset(draw(st.lists(near_dates, max_size=2))),
         )
+        for c in contacts
+    )
+    k = draw(st.integers(1, len(contacts)))
+    restrictions = draw(
+        restriction_lists(CLOCK_TIMES, [timedelta(hours=h) for h in (1, 8, 16, 24, 30)])
     )
     end = draw(st.none() | st.integers(1, 90).map(lambda d: start + timedelta(days=d, hours=5)))
-    return LayerInput(
+    pauses: list[Pause] = []
+    for first in sorted(set(draw(st.lists(st.integers(-30, 6), max_size=2)))):
+        day = around + timedelta(days=first)
+        if not pauses or day > pauses[-1].end:
+            pauses.append(Pause(day, day + timedelta(days=draw(st.integers(0, 3)))))
+    rota = LayerInput(
         id=index,
         index=index,
         start=start,
@@ -120,7 +129,23 @@ def layers(draw: st.DrawFn, zone: str, anchor: datetime, index: int, plain: bool
         end=end,
         min_staff=draw(st.none() | st.integers(0, k)),
         skip_unavailable=draw(st.booleans()),
+        on_holidays=draw(st.sampled_from(list(HolidayRule))),
+        holidays=frozenset(draw(st.lists(near_dates, max_size=3))),
+        participant_holidays=draw(st.booleans()),
+        pauses=tuple(pauses),
+        advance=draw(st.sampled_from(list(Advance))),
     )
+    # Roster changes at a few instants around the anchor (each over a list of at least k).
+    for _ in range(draw(st.integers(0, 2))):
+        hours = draw(st.integers(-24 * 5, 24 * 3))
+        at = reference_resolve(anchor, zone) + timedelta(
+            hours=hours, minutes=draw(st.integers(0, 59))
+        )
+        new = draw(st.lists(st.sampled_from((*CONTACTS, 8)), min_size=k, max_size=6, unique=True))
+        effective = draw(st.sampled_from(list(Effective)))
+        when = at + timedelta(hours=draw(st.integers(0, 60)))
+        rota = replace(rota, segments=roster_change(rota, tuple(new), at, effective, when))
+    return rota
 
 
 @st.composite
