@@ -39,18 +39,39 @@ class NotFound(AppError):
         super().__init__(text)
 
 
+def _field_report(errors: list[FieldError]) -> tuple[str, dict[str, Any]]:
+    """The message and ``extensions`` (``fields``, ``errors``) naming each offending field."""
+    message = "; ".join(f"{e.field}: {e.message}" for e in errors) or "invalid input"
+    return message, {
+        "fields": [e.field for e in errors],
+        "errors": [e.as_dict() for e in errors],
+    }
+
+
+class MissingReferences(NotFound):
+    """Ids inside an input that name nothing in the caller's organization (SPEC §7: an id
+    from another organization answers NOT_FOUND), each field named as for BAD_USER_INPUT."""
+
+    def __init__(self, errors: Iterable[FieldError]) -> None:
+        self.errors = list(errors)
+        message, extensions = _field_report(self.errors)
+        AppError.__init__(self, message, extensions=extensions)
+
+
 class Conflict(AppError):
     code = "CONFLICT"
 
 
 class FieldError:
-    """One offending input field: a dotted path (``layers.0.participants``) and why."""
+    """One offending input field: a dotted path (``layers.0.participants``) and why;
+    ``missing``: the field holds an id of nothing the caller can see."""
 
-    __slots__ = ("field", "message")
+    __slots__ = ("field", "message", "missing")
 
-    def __init__(self, field: str, message: str) -> None:
+    def __init__(self, field: str, message: str, *, missing: bool = False) -> None:
         self.field = field
         self.message = message
+        self.missing = missing
 
     def as_dict(self) -> dict[str, str]:
         return {"field": self.field, "message": self.message}
@@ -63,14 +84,8 @@ class BadUserInput(AppError):
         if isinstance(errors, str):
             errors = [FieldError(field or "input", errors)]
         self.errors = list(errors)
-        message = "; ".join(f"{e.field}: {e.message}" for e in self.errors) or "invalid input"
-        super().__init__(
-            message,
-            extensions={
-                "fields": [e.field for e in self.errors],
-                "errors": [e.as_dict() for e in self.errors],
-            },
-        )
+        message, extensions = _field_report(self.errors)
+        super().__init__(message, extensions=extensions)
 
 
 class Collector:
@@ -83,6 +98,16 @@ class Collector:
     def add(self, field: str, message: str) -> None:
         self.errors.append(FieldError(f"{self.prefix}{field}", message))
 
+    def missing(self, field: str, type_name: str) -> None:
+        """``field`` holds an id of no ``type_name`` in the caller's organization."""
+        self.errors.append(
+            FieldError(
+                f"{self.prefix}{field}",
+                f"no such {type_name.lower()} in this organization",
+                missing=True,
+            )
+        )
+
     def extend(self, errors: Iterable[FieldError]) -> None:
         self.errors.extend(errors)
 
@@ -92,5 +117,9 @@ class Collector:
         return sub
 
     def raise_if_any(self) -> None:
+        """NOT_FOUND when every error is a missing reference, else BAD_USER_INPUT (both
+        naming every field)."""
+        if self.errors and all(e.missing for e in self.errors):
+            raise MissingReferences(self.errors)
         if self.errors:
             raise BadUserInput(self.errors)

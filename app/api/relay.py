@@ -11,7 +11,7 @@ import strawberry
 from tortoise.queryset import QuerySet
 
 from app import ids
-from app.errors import BadUserInput, NotFound
+from app.errors import BadUserInput, Collector, NotFound
 
 T = TypeVar("T")
 M = TypeVar("M")
@@ -40,12 +40,26 @@ def decode_id(value: str, type_name: str, *, field: str = "id") -> int:
 
 
 def decode_reference(value: str, type_name: str, *, field: str) -> int:
-    """The primary key of an id given as a reference inside an input: another type is bad
-    input naming the field (a direct lookup by id answers NOT_FOUND instead)."""
+    """The primary key of an id given as a reference inside an input: an id of another type
+    names no ``type_name`` (NOT_FOUND naming the field); a malformed one is bad input."""
     found_type, pk = split_id(value, field=field)
     if found_type != type_name:
-        raise BadUserInput(f"expected the id of a {type_name}", field=field)
+        errors = Collector()
+        errors.missing(field, type_name)
+        errors.raise_if_any()
     return pk
+
+
+def collect_reference(errors: Collector, field: str, value: str, type_name: str) -> int | None:
+    """The primary key of a reference inside an input, or None with the problem added to
+    ``errors``: a malformed id is bad input, another type's id names no ``type_name``."""
+    try:
+        return decode_id(value, type_name)
+    except BadUserInput:
+        errors.add(field, f"{value!r} is not a valid id")
+    except NotFound:
+        errors.missing(field, type_name)
+    return None
 
 
 def decode_ids(values: Sequence[str], type_name: str, *, field: str) -> list[int]:

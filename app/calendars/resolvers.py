@@ -7,7 +7,7 @@ import strawberry
 
 from app.api.common import DeletePayload
 from app.api.context import Info, editor, viewer
-from app.api.relay import Connection, decode_id, paginate
+from app.api.relay import Connection, collect_reference, decode_id, paginate
 from app.calendars import feeds, importer, service
 from app.calendars.providers import SourceSettings
 from app.calendars.types import (
@@ -22,7 +22,7 @@ from app.calendars.types import (
     CreatedCalendarFeed,
 )
 from app.db import transaction
-from app.errors import AppError, Collector
+from app.errors import Collector
 
 
 async def contact_calendar_connections(root: Any, info: Info) -> list[CalendarConnectionType]:
@@ -44,11 +44,8 @@ async def contact_availability(
 def _optional_id(errors: Collector, field: str, value: str | None, type_name: str) -> int | None:
     if value is None:
         return None
-    try:
-        return decode_id(value, type_name, field=field)
-    except AppError:
-        errors.add(field, f"no such {type_name.lower()} in this organization")
-        return 0
+    pk = collect_reference(errors, field, value, type_name)
+    return 0 if pk is None else pk
 
 
 def _base_url(info: Info) -> str:

@@ -33,7 +33,7 @@ async def _check_members(*, org_id: int, member_ids: list[int], errors: Collecto
     known = await contact_service.existing_ids(org_id=org_id, ids=seen)
     for i, pk in enumerate(member_ids):
         if pk not in known:
-            errors.add(f"memberIds.{i}", "no such contact in this organization")
+            errors.missing(f"memberIds.{i}", "Contact")
 
 
 async def _write_members(group: models.Group, member_ids: list[int]) -> None:

@@ -4,9 +4,9 @@ import strawberry
 
 from app.api.common import DeletePayload, SortDirection
 from app.api.context import Info, editor, viewer
-from app.api.relay import Connection, decode_id, paginate_list
+from app.api.relay import Connection, collect_reference, decode_id, paginate_list
 from app.db import transaction
-from app.errors import AppError, BadUserInput, Collector
+from app.errors import BadUserInput, Collector, MissingReferences
 from app.layers import query as layer_query
 from app.layers import service
 from app.layers.types import LayerFilter, LayerInput, LayerSort, LayerType
@@ -15,11 +15,7 @@ from app.layers.types import LayerFilter, LayerInput, LayerSort, LayerType
 def _reference(errors: Collector, field: str, value: str | None, type_name: str) -> int | None:
     if value is None:
         return None
-    try:
-        return decode_id(value, type_name)
-    except AppError:  # a malformed id, or one of another type, names its field
-        errors.add(field, f"no such {type_name.lower()} in this organization")
-        return None
+    return collect_reference(errors, field, value, type_name)
 
 
 def to_spec(data: LayerInput, field: str) -> service.LayerSpec:
@@ -147,15 +143,14 @@ class LayerMutation:
         self, info: Info, tier_id: strawberry.ID, layers: list[LayerInput]
     ) -> list[LayerType]:
         org_id = editor(info)
-        errors: list[BadUserInput] = []
+        errors = Collector()
         specs = []
         for i, data in enumerate(layers):
             try:
                 specs.append(to_spec(data, f"layers.{i}"))
-            except BadUserInput as exc:
-                errors.append(exc)
-        if errors:
-            raise BadUserInput([e for exc in errors for e in exc.errors])
+            except (BadUserInput, MissingReferences) as exc:
+                errors.extend(exc.errors)
+        errors.raise_if_any()
         async with transaction():
             rows = await service.set_tier_layers(
                 org_id=org_id, tier_id=decode_id(tier_id, "Tier", field="tierId"), specs=specs

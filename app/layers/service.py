@@ -180,12 +180,12 @@ async def validate_specs(*, org_id: int, specs: Sequence[LayerSpec], prefix: str
                 continue
             if p.contact_id is not None:
                 if p.contact_id not in known_contacts:
-                    pe.add("contactId", "no such contact in this organization")
+                    pe.missing("contactId", "Contact")
                     resolved = False
                 else:
                     expanded.append(p.contact_id)
             elif p.group_id not in known_groups:
-                pe.add("groupId", "no such group in this organization")
+                pe.missing("groupId", "Group")
                 resolved = False
             else:
                 expanded.extend(members[p.group_id or 0])

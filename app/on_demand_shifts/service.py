@@ -45,7 +45,7 @@ async def _check(*, org_id: int, spec: ShiftSpec, prefix: str = "input.") -> Non
     seen: set[int] = set()
     for i, pk in enumerate(spec.contact_ids):
         if pk not in known:
-            errors.add(f"contactIds.{i}", "no such contact in this organization")
+            errors.missing(f"contactIds.{i}", "Contact")
         elif pk in seen:
             errors.add(f"contactIds.{i}", "appears twice")
         seen.add(pk)

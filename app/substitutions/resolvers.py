@@ -6,9 +6,16 @@ import strawberry
 
 from app.api.context import Info, editor, viewer
 from app.api.inputs import changes_of
-from app.api.relay import Connection, decode_id, decode_ids, paginate, paginate_list
+from app.api.relay import (
+    Connection,
+    collect_reference,
+    decode_id,
+    decode_ids,
+    paginate,
+    paginate_list,
+)
 from app.db import transaction
-from app.errors import AppError, Collector
+from app.errors import Collector
 from app.layers.service import RecurrenceSpec
 from app.layers.types import RecurrenceInput
 from app.substitutions import query, service
@@ -26,12 +33,9 @@ DEFAULT_PAGE_SIZE = 10
 
 
 def _reference(errors: Collector, field: str, value: str, type_name: str) -> int:
-    """The primary key of an input id; a malformed or foreign-type id names its field."""
-    try:
-        return decode_id(value, type_name)
-    except AppError:
-        errors.add(field, f"no such {type_name.lower()} in this organization")
-        return 0
+    """The primary key of an input id; a malformed or another type's id names its field."""
+    pk = collect_reference(errors, field, value, type_name)
+    return 0 if pk is None else pk
 
 
 def _optional(errors: Collector, field: str, value: str | None, type_name: str) -> int | None:

@@ -15,7 +15,7 @@ from typing import Any, cast
 from tortoise.expressions import Q
 
 from app import validation
-from app.errors import BadUserInput, Collector, Conflict, FieldError, NotFound
+from app.errors import BadUserInput, Collector, Conflict, NotFound
 from app.substitutions import models
 from app.substitutions.specs import (
     SubstitutionSpec,
@@ -130,7 +130,7 @@ async def update_substitutions(
         for problem in item.errors:
             if (problem.field, problem.message) not in seen:
                 seen.add((problem.field, problem.message))
-                errors.errors.append(FieldError(problem.field, problem.message))
+                errors.errors.append(problem)
     errors.raise_if_any()
     touched: set[int | None] = set()
     for row, spec in zip(rows, merged, strict=True):

@@ -170,14 +170,14 @@ async def known_references(org_id: int, specs: Iterable[SubstitutionSpec]) -> Kn
 
 def check_spec(spec: SubstitutionSpec, known: KnownReferences, errors: Collector) -> None:
     if spec.contact_id not in known.contacts:
-        errors.add("contactId", "no such contact in this organization")
+        errors.missing("contactId", "Contact")
     if spec.replacement_id is not None:
         if spec.replacement_id == spec.contact_id:
             errors.add("replacementId", "must differ from contactId: nobody replaces themselves")
         elif spec.replacement_id not in known.contacts:
-            errors.add("replacementId", "no such contact in this organization")
+            errors.missing("replacementId", "Contact")
     if spec.schedule_id is not None and spec.schedule_id not in known.schedules:
-        errors.add("scheduleId", "no such schedule in this organization")
+        errors.missing("scheduleId", "Schedule")
     if spec.timezone is not None:
         validation.zone(errors, "timezone", spec.timezone)
     elif spec.schedule_id is None:

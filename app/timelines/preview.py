@@ -91,7 +91,7 @@ async def preview(
             if not ids:
                 errors.add(f"{i}.contactIds", "name at least one contact")
             if any(pk not in known for pk in ids):
-                errors.add(f"{i}.contactIds", "no such contact in this organization")
+                errors.missing(f"{i}.contactIds", "Contact")
         errors.raise_if_any()
         draft_input = replace(
             draft_input,

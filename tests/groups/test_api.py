@@ -41,11 +41,16 @@ def names(group: dict[str, Any]) -> list[str]:
 
 
 async def expect_bad_input(
-    api: Api, query: str, variables: dict[str, Any], fields: list[str]
+    api: Api,
+    query: str,
+    variables: dict[str, Any],
+    fields: list[str],
+    *,
+    code: str = "BAD_USER_INPUT",
 ) -> None:
     before = await table_counts()
     error = await api.error(query, variables)
-    assert error["extensions"]["code"] == "BAD_USER_INPUT", error
+    assert error["extensions"]["code"] == code, error
     assert error["extensions"]["fields"] == fields, error
     assert await table_counts() == before
 
@@ -122,6 +127,7 @@ async def test_duplicate_member_names_its_index_and_writes_nothing(api: Api) -> 
 
 
 async def test_foreign_or_unknown_member_names_its_index(api: Api) -> None:
+    """An id of nothing in the caller's organization is NOT_FOUND (SPEC §7), field named."""
     other = await auth_service.create_organization(name="Globex")
     (theirs,) = await contacts(api, "Zed", org_id=other.id)
     ada, bob = await contacts(api, "Ada", "Bob")
@@ -131,9 +137,14 @@ async def test_foreign_or_unknown_member_names_its_index(api: Api) -> None:
         CREATE,
         {"input": {"name": "Ops", "memberIds": [ada, bob, theirs]}},
         ["input.memberIds.2"],
+        code="NOT_FOUND",
     )
     await expect_bad_input(
-        api, CREATE, {"input": {"name": "Ops", "memberIds": [missing, ada]}}, ["input.memberIds.0"]
+        api,
+        CREATE,
+        {"input": {"name": "Ops", "memberIds": [missing, ada]}},
+        ["input.memberIds.0"],
+        code="NOT_FOUND",
     )
     await expect_bad_input(
         api,
@@ -141,12 +152,20 @@ async def test_foreign_or_unknown_member_names_its_index(api: Api) -> None:
         {"input": {"name": "Ops", "memberIds": [ada, "@@not-an-id"]}},
         ["input.memberIds.1"],
     )
+    await expect_bad_input(
+        api,
+        CREATE,
+        {"input": {"name": "Ops", "memberIds": [ada, encode_id("Group", 1)]}},
+        ["input.memberIds.1"],
+        code="NOT_FOUND",
+    )
     group = (await api.ok(CREATE, {"input": {"name": "Ops", "memberIds": [ada]}}))["createGroup"]
     await expect_bad_input(
         api,
         UPDATE,
         {"id": group["id"], "input": {"memberIds": [bob, theirs]}},
         ["input.memberIds.1"],
+        code="NOT_FOUND",
     )
     assert names((await api.ok(GET, {"id": group["id"]}))["group"]) == ["Ada"]
 

@@ -549,6 +549,14 @@ BAD_LAYERS: list[tuple[str, list[Callable[[World, dict[str, Any]], None]], list[
 ]
 
 
+MISSING_REFERENCES = {
+    "foreign contact",
+    "unknown contact",
+    "group id as contact id",
+    "foreign group",
+}
+
+
 async def test_each_bad_layer_names_its_field_and_writes_nothing(world: World) -> None:
     # One app for all cases keeps the suite fast; every failing case is reported at once.
     w = world
@@ -564,7 +572,9 @@ async def test_each_bad_layer_names_its_field_and_writes_nothing(world: World) -
             change(w, layer)
         error = await w.api.error(CREATE, {"tier": w.tier, "input": layer})
         got = (error["extensions"]["code"], error["extensions"].get("fields"))
-        if got != ("BAD_USER_INPUT", fields):
+        # Ids of nothing in the caller's organization are NOT_FOUND (SPEC §7), fields named.
+        code = "NOT_FOUND" if name in MISSING_REFERENCES else "BAD_USER_INPUT"
+        if got != (code, fields):
             problems.append((name, got, error["message"]))
         if await table_counts() != before:
             problems.append((name, "wrote rows", await table_counts()))
@@ -672,7 +682,7 @@ async def test_set_tier_layers_names_the_item_even_alone_and_a_foreign_contact(
             ],
         },
     )
-    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["code"] == "NOT_FOUND"
     assert error["extensions"]["fields"] == ["layers.2.participants.1.contactId"]
     assert await table_counts() == before
 

@@ -169,12 +169,22 @@ CASES: list[tuple[str, dict[str, Any], list[str]]] = [
 ]
 
 
+MISSING_REFERENCES = {
+    "a schedule id as contact",
+    "unknown contact",
+    "unknown replacement",
+    "unknown schedule",
+}
+
+
 @pytest.mark.parametrize(("why", "fields", "expected"), CASES, ids=[c[0] for c in CASES])
 async def test_invalid_input_names_the_field_and_writes_nothing(
     api: Api, why: str, fields: dict[str, Any], expected: list[str]
 ) -> None:
     ada = await contact(api.org_id, "Ada")
-    await expect_error(api, CREATE, {"inputs": [item(ada, **fields)]}, "BAD_USER_INPUT", expected)
+    # Ids of nothing in the caller's organization are NOT_FOUND (SPEC §7), field named.
+    code = "NOT_FOUND" if why in MISSING_REFERENCES else "BAD_USER_INPUT"
+    await expect_error(api, CREATE, {"inputs": [item(ada, **fields)]}, code, expected)
 
 
 async def test_replacement_equal_to_the_contact_is_refused(api: Api) -> None:
@@ -222,7 +232,7 @@ async def test_contact_replacement_and_schedule_of_another_organization_are_refu
         api,
         CREATE,
         {"inputs": [item(theirs), item(ada, replacementId=theirs, scheduleId=their_schedule)]},
-        "BAD_USER_INPUT",
+        "NOT_FOUND",
         ["inputs.0.contactId", "inputs.1.replacementId", "inputs.1.scheduleId"],
     )
 
@@ -369,9 +379,10 @@ async def test_update_validates_the_merged_result_and_writes_nothing(api: Api) -
         ({"scheduleId": "bogus"}, ["patch.scheduleId"]),
     ]
     for patch, fields in cases:
-        await expect_error(
-            api, UPDATE, {"ids": [sub["id"]], "patch": patch}, "BAD_USER_INPUT", fields
-        )
+        missing = "replacementId" in patch and patch["replacementId"] == eve
+        missing = missing or patch.get("scheduleId") not in (None, "bogus")
+        code = "NOT_FOUND" if missing else "BAD_USER_INPUT"
+        await expect_error(api, UPDATE, {"ids": [sub["id"]], "patch": patch}, code, fields)
     unchanged = await api.ok(GET, {"id": sub["id"]})
     assert unchanged["substitution"] == sub
 
