@@ -188,9 +188,19 @@ def test_sign_in_keeps_the_token_in_the_tab_and_lists_schedules(site: Site, tab:
     page.wait_for_selector("form.sign-in")
     assert page.evaluate("sessionStorage.length") == 0
     assert "Signed out" in page.inner_text("#sign-in-error")
+    assert site.token not in site.server.log()  # nor in the server's log
 
 
-def test_schedule_bars_match_tier_shifts_through_zoom_zone_and_paging(site: Site, tab: Tab) -> None:
+@pytest.fixture
+def tokyo_tab(browser: Any, site: Site) -> Iterator[Tab]:
+    """A browser whose own zone is Asia/Tokyo (UTC+09:00, no daylight saving)."""
+    yield from _open(browser, site, timezone_id="Asia/Tokyo")
+
+
+def test_schedule_bars_match_tier_shifts_through_zoom_zone_and_paging(
+    site: Site, tokyo_tab: Tab
+) -> None:
+    tab = tokyo_tab
     page = tab.page
     sign_in(tab, site)
     page.click(".card a:text-is('Databases')")
@@ -229,6 +239,15 @@ def test_schedule_bars_match_tier_shifts_through_zoom_zone_and_paging(site: Site
     assert bar.inner_text().lstrip("◆⇄ ") in text
     assert bar_start >= start
 
+    # the browser's own zone
+    page.select_option("#zone", "browser")
+    page.wait_for_selector(".timeline[data-zone='Asia/Tokyo']")
+    wait_rendered(page)
+    local = iso(timeline.get_attribute("data-from")).astimezone(ZoneInfo("Asia/Tokyo"))
+    assert (local.hour, local.minute) == (0, 0)
+    assert "Asia/Tokyo" in page.locator("#zone option[value=browser]").inner_text()
+    check_bars_against_tier_shifts(site, page)
+
     # paging: next week in the schedule's zone, still matching the API; the URL has no token
     page.select_option("#zone", "schedule")
     page.click("button[data-zoom=week]")
@@ -248,11 +267,12 @@ def test_schedule_bars_match_tier_shifts_through_zoom_zone_and_paging(site: Site
 
 
 def test_layers_show_overrides_gaps_and_understaffing_like_the_timeline(
-    site: Site, tab: Tab
+    site: Site, tab: Tab, artifacts: Path
 ) -> None:
     page = tab.page
     sign_in(tab, site, f"/#/schedule/{site.render_schedule_id}?zoom=week&tz=schedule")
     wait_rendered(page)
+    page.screenshot(path=str(artifacts / "desktop-layers-week.png"), full_page=True)
     timeline = page.locator(".timeline")
     start, end = timeline.get_attribute("data-from"), timeline.get_attribute("data-to")
     tiers = site.gql(
