@@ -16,6 +16,7 @@ import asyncio
 import os
 import shutil
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -150,7 +151,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         url, token = await _prepare(tmp)
         return await start_app_server(url, tmp / "server.log"), token
 
-    server, token = asyncio.run(start())
+    # In a thread of its own: Playwright's sync API keeps an event loop running in this one.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        server, token = pool.submit(asyncio.run, start()).result()
     try:
         site = Site(server=server, token=token, render_schedule_id="")
         site.render_schedule_id = _build_render_schedule(site)
