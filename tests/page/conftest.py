@@ -85,7 +85,7 @@ def _layers(contacts: list[str], tier: int) -> list[dict[str, Any]]:
             "participants": [{"contactId": c} for c in people[4:7]],
             "restrictions": [{"kind": "DAILY", "startTime": "00:00", "durationMinutes": 16 * 60}],
         },
-        # two on at once; one of them only on Saturdays and not skipped: understaffed Sundays
+        # two on at once; one of them only on Mondays and not skipped: understaffed weekends
         {
             "name": "Pairs",
             "start": start,
@@ -95,7 +95,7 @@ def _layers(contacts: list[str], tier: int) -> list[dict[str, Any]]:
             "staffRotation": {"numberOfStaffOnCall": 2},
             "participants": [
                 {"contactId": people[7]},
-                {"contactId": people[8], "weekdays": ["SATURDAY"]},
+                {"contactId": people[8], "weekdays": ["MONDAY"]},
             ],
             "restrictions": [
                 {
