@@ -23,6 +23,7 @@ from app.calendars import feeds as calendar_feeds
 from app.calendars import importer as calendar_importer
 from app.clock import Clock, SystemClock
 from app.db import is_postgres, tortoise_config
+from app.destinations import tracking as destination_tracking
 from app.destinations import worker as export_worker
 from app.jobs.confirm import confirm_stale_tiers
 from app.jobs.queue import prune as prune_jobs
@@ -85,6 +86,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                 await release_all_running()
             runner = JobRunner(background_jobs(settings), clock=clock)
             export_worker.configure(settings.export_concurrency, settings.export_lease_seconds)
+            destination_tracking.configure(grace_seconds=settings.export_grace_seconds)
             outbound.configure(settings)
             exports: asyncio.Task[None] | None = None
             if settings.run_jobs:

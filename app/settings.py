@@ -85,6 +85,7 @@ class Settings:
     export_poll_seconds: float = 5.0
     export_concurrency: int = 20
     export_lease_seconds: float = 60.0
+    export_grace_seconds: float = 60.0
     calendar_import_interval_seconds: float = 900.0
     calendar_max_bytes: int = 10_000_000
     calendar_timeout_seconds: float = 20.0
@@ -117,6 +118,7 @@ class Settings:
             export_poll_seconds=_float("EXPORT_POLL_SECONDS", 5),
             export_concurrency=_int("EXPORT_CONCURRENCY", 20),
             export_lease_seconds=_float("EXPORT_LEASE_SECONDS", 60),
+            export_grace_seconds=_float("EXPORT_GRACE_SECONDS", 60),
             calendar_import_interval_seconds=_float("CALENDAR_IMPORT_INTERVAL_SECONDS", 900),
             calendar_max_bytes=_int("CALENDAR_MAX_BYTES", 10_000_000),
             calendar_timeout_seconds=_float("CALENDAR_TIMEOUT_SECONDS", 20),

@@ -32,6 +32,9 @@ class Destination(Model):
     exported_until = fields.DatetimeField(null=True)
     cover_until = fields.DatetimeField(null=True)
     status = fields.CharField(max_length=8, default="PENDING")
+    status_reason: str | None = fields.TextField(null=True)
+    # When a change last left confirmed shifts unexported (the grace starts here).
+    changed_at = fields.DatetimeField(null=True)
     last_error: str | None = fields.TextField(null=True)
     last_attempt_at = fields.DatetimeField(null=True)
     last_success_at = fields.DatetimeField(null=True)

@@ -1,6 +1,9 @@
 """Destination and schedule status (SPEC §4), as pure functions of the clock.
 
-"3 days" is 72 hours of elapsed time. A destination is
+"3 days" is 72 hours of elapsed time. Shifts a change left unexported count only once the
+export that change triggered has had its first attempt, or the grace (EXPORT_GRACE_SECONDS,
+default 60) has passed: until then the destination keeps the status it had, so dashboards
+do not flash ERROR after every on-call change. A destination is
 - PENDING while its source has no confirmed shift yet, or its first export attempt has not
   finished (later attempts in progress keep the status they had, so retries do not flap);
 - ERROR when a confirmed shift not (fully) exported is running or starts within 72 hours;
@@ -14,7 +17,7 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Iterable, Sequence
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 IMMINENT = timedelta(hours=72)
 
@@ -27,6 +30,59 @@ class Status(enum.Enum):
 
 
 _RANK = {Status.OK: 0, Status.WARNING: 1, Status.ERROR: 2}
+
+
+def in_grace(
+    *,
+    changed_at: datetime | None,
+    last_attempt_at: datetime | None,
+    grace: timedelta,
+    now: datetime,
+) -> bool:
+    """Whether the shifts a change (at ``changed_at``) left unexported are still waiting for
+    the export it triggered: no attempt has started since the change, and the grace has not
+    passed. ``last_attempt_at`` is when the last finished attempt started."""
+    if changed_at is None or now >= changed_at + grace:
+        return False
+    return last_attempt_at is None or last_attempt_at < changed_at
+
+
+def with_grace(computed: Status, previous: Status) -> Status:
+    """The status shown during a grace: never worse than the one before the change."""
+    if computed is Status.PENDING or previous is Status.PENDING:
+        return previous if previous is Status.PENDING else computed
+    return computed if _RANK[computed] <= _RANK[previous] else previous
+
+
+def status_reason(
+    status: Status,
+    *,
+    shifts: Sequence[tuple[datetime, datetime]],
+    exported_until: datetime | None,
+    last_error: str | None,
+    auto_export: bool,
+    now: datetime,
+) -> str | None:
+    """Why a destination is WARNING or ERROR, for people (None for OK and PENDING)."""
+    if status not in (Status.WARNING, Status.ERROR):
+        return None
+    missing = sorted(
+        s for s, e in shifts if e > now and (exported_until is None or e > exported_until)
+    )
+    if missing and missing[0] <= now:
+        what = "the shift running now is not exported"
+    elif missing:
+        when = missing[0].astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        what = f"shifts from {when} are not exported"
+    else:
+        what = "some confirmed shifts are not exported"
+    if last_error:
+        why = f"the last export failed: {last_error}"
+    elif not auto_export:
+        why = "autoExport is off: run exportDestination or exportSchedule"
+    else:
+        why = "the automatic export has not caught up yet"
+    return f"{what}; {why}"[:500]
 
 
 def destination_status(

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, cast
 
 from app import pubsub, versions
@@ -13,7 +13,14 @@ from app.destinations import models
 from app.destinations.adapters.base import Segment
 from app.destinations.channels import destination_channel, schedule_channel
 from app.destinations.sources import project, sources
-from app.destinations.status import Status, destination_status, schedule_status
+from app.destinations.status import (
+    Status,
+    destination_status,
+    in_grace,
+    schedule_status,
+    status_reason,
+    with_grace,
+)
 from app.destinations.wake import kick_after_commit
 from app.schedules import models as schedule_models
 from app.shifts import models as shift_models
@@ -21,6 +28,13 @@ from app.shifts import service as shift_service
 from app.tiers import models as tier_models
 
 # -------------------------------------------------------------------------- status
+
+GRACE = {"seconds": 60.0}
+
+
+def configure(*, grace_seconds: float) -> None:
+    """EXPORT_GRACE_SECONDS: how long a change may wait for its export before it counts."""
+    GRACE["seconds"] = grace_seconds
 
 
 async def refresh_statuses(
@@ -57,17 +71,36 @@ async def refresh_statuses(
             by_schedule[d.schedule_id].append(Status(d.status))
             continue
         _, segments = src[d.id]
+        shifts = [(s.start, s.end) for s in segments]
         status = destination_status(
-            shifts=[(s.start, s.end) for s in segments],
+            shifts=shifts,
             exported_until=d.exported_until,
             first_attempt_done=d.attempts_finished > 0,
             now=now,
         )
+        grace = timedelta(seconds=GRACE["seconds"])
+        if in_grace(
+            changed_at=d.changed_at, last_attempt_at=d.last_attempt_at, grace=grace, now=now
+        ):
+            status = with_grace(status, Status(d.status))
+        reason = status_reason(
+            status,
+            shifts=shifts,
+            exported_until=d.exported_until,
+            last_error=d.last_error,
+            auto_export=d.auto_export,
+            now=now,
+        )
         by_schedule[d.schedule_id].append(status)
+        if reason != d.status_reason and status.value == d.status:
+            d.status_reason = reason
+            await models.Destination.filter(id=d.id).update(status_reason=reason)
         if status.value != d.status:
             versions.touch(d.organization_id)
-            d.status = status.value
-            await models.Destination.filter(id=d.id).update(status=status.value)
+            d.status, d.status_reason = status.value, reason
+            await models.Destination.filter(id=d.id).update(
+                status=status.value, status_reason=reason
+            )
             changed.append(d)
             pubsub.publish_after_commit(
                 destination_channel(d.schedule_id), {"destinationId": d.id, "status": status.value}
@@ -143,6 +176,7 @@ async def on_confirmed(results: Sequence[shift_service.Confirmation], now: datet
                 updates["cover_until"] = max(d.exported_until, d.cover_until or d.exported_until)
             if d.auto_export:
                 updates["export_due_at"] = now
+            updates["changed_at"] = now  # the grace of what this change left unexported
             if updates:
                 await models.Destination.filter(id=d.id).update(**updates)
     kick_after_commit()

@@ -53,7 +53,12 @@ class DestinationType(Node):
         description="The end of the last shift the destination has received."
     )
     status: ExportStatus
-    last_error: str | None
+    status_reason: str | None = strawberry.field(
+        description="Why the status is WARNING or ERROR, for people (null otherwise)."
+    )
+    last_error: str | None = strawberry.field(
+        description="The last failed export's error; null once an export succeeds."
+    )
     last_attempt_at: datetime | None
     last_success_at: datetime | None
 
@@ -82,6 +87,7 @@ class DestinationType(Node):
             secret_keys=sorted(m.secrets),
             exported_until=m.exported_until,
             status=ExportStatus(m.status),
+            status_reason=m.status_reason,
             last_error=m.last_error,
             last_attempt_at=m.last_attempt_at,
             last_success_at=m.last_success_at,

@@ -32,6 +32,9 @@ ENV = {
     "STATUS_INTERVAL_SECONDS": "0.2",
     "EXPORT_POLL_SECONDS": "0.2",
     "CONFIRM_INTERVAL_SECONDS": "3600",
+    # A change waits this long for its export before its shifts count (SPEC §4); short, so
+    # the unexported change below turns ERROR within the test.
+    "EXPORT_GRACE_SECONDS": "1",
 }
 
 
@@ -171,7 +174,8 @@ async def test_status_events_after_exports_and_changes(
                 "status": "OK",
             }
 
-            # A change to the confirmed shifts right now, not exported (no autoExport): ERROR.
+            # A change to the confirmed shifts right now, not exported (no autoExport): ERROR
+            # once the grace has passed.
             await set_layers(
                 remote,
                 s["tiers"][0]["id"],
