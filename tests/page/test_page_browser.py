@@ -125,9 +125,12 @@ def check_bars_against_tier_shifts(site: Site, page: Any) -> int:
         }
         shown = set()
         for bar in tier["bars"]:
-            name = bar["name"]
-            for mark in MARKS:
-                name = name.removeprefix(mark)
+            # on-demand shifts and substitutions are told apart by a mark, not by colour alone
+            mark = {"ON_DEMAND": "◆ ", "SUBSTITUTION": "⇄ "}.get(bar["origin"], "")
+            assert bar["name"].startswith(mark) and not (
+                mark == "" and bar["name"].startswith(MARKS)
+            ), bar
+            name = bar["name"].removeprefix(mark)
             shown.add((iso(bar["start"]), iso(bar["end"]), bar["id"], name, bar["origin"]))
             left = (max(iso(bar["start"]), start) - start).total_seconds() / width
             right = (min(iso(bar["end"]), end) - start).total_seconds() / width
@@ -403,6 +406,15 @@ def test_keyboard_accessibility_axe_and_screenshots(
         page.keyboard.press("ArrowRight")
         assert page.evaluate("document.activeElement.getAttribute('aria-label')") != first
         page.keyboard.press("Escape")
+        assert not page.locator("#tooltip").is_visible()
+        # hover shows the same details, and they stay while the pointer moves onto them
+        hovered = page.locator(".row.final .bar").nth(1)
+        hovered.hover()
+        assert page.locator("#tooltip").is_visible()
+        assert hovered.inner_text().lstrip("◆⇄ ") in page.locator("#tooltip").inner_text()
+        page.hover("#tooltip")
+        assert page.locator("#tooltip").is_visible()
+        page.mouse.move(5, 5)
         assert not page.locator("#tooltip").is_visible()
         page.click("button[data-zoom=month]")
         page.wait_for_selector(".timeline.zoom-month")

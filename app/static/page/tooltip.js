@@ -48,7 +48,17 @@ export function attach(container) {
     const item = itemOf(event);
     if (item && item !== current) show(item);
   });
-  container.addEventListener("mouseleave", hide);
+  // The details stay while the pointer moves onto them (WCAG 1.4.13: hoverable).
+  container.addEventListener("mouseleave", (event) => {
+    if (!tooltip().contains(event.relatedTarget)) hide();
+  });
+  if (!tooltip().dataset.wired) {
+    tooltip().dataset.wired = "true";
+    tooltip().addEventListener("mouseleave", (event) => {
+      const to = event.relatedTarget;
+      if (!(to && to.closest && to.closest(".item"))) hide();
+    });
+  }
   container.addEventListener("focusin", (event) => {
     const item = itemOf(event);
     if (item) show(item);
