@@ -555,3 +555,73 @@ def test_render_time_of_a_month_with_three_tiers_of_four_layers(
             f" (samples {', '.join(f'{s:.1f}' for s in samples)}),"
             f" median {statistics.median(frames):.1f} ms to the next frame; goal < 300 ms"
         )
+
+
+ZONE_CASES = [  # (zone, a local date, zoom): DST changes and a 30-minute shift
+    ("Europe/London", "2026-03-29", "day"),
+    ("Europe/London", "2026-10-25", "day"),
+    ("America/New_York", "2026-03-08", "week"),
+    ("Australia/Lord_Howe", "2026-04-05", "day"),
+    ("Australia/Lord_Howe", "2026-10-04", "month"),
+    ("Asia/Kolkata", "2026-02-15", "month"),
+    ("UTC", "2026-12-31", "week"),
+]
+
+
+def _expected_window(zone: str, day: str, zoom: str) -> tuple[datetime, datetime]:
+    tz = ZoneInfo(zone)
+    local = datetime.fromisoformat(day).replace(tzinfo=tz)
+    if zoom == "day":
+        start, end = local, local + timedelta(days=1)
+    elif zoom == "week":
+        start = local - timedelta(days=local.weekday())
+        end = start + timedelta(days=7)
+    else:
+        start = local.replace(day=1)
+        end = (start + timedelta(days=32)).replace(day=1)
+    # wall-clock arithmetic above; the instants come from the zone's rules
+    return start.astimezone(UTC), end.astimezone(UTC)
+
+
+def test_window_math_in_the_browser_follows_the_zone_rules(site: Site, tab: Tab) -> None:
+    """The page's zone math (time.js, on Intl only) agrees with Python's zoneinfo on days with
+    a daylight-saving change, Lord Howe's 30-minute shift, weeks and months."""
+    tab.page.goto(f"{site.base}/")
+    tab.page.wait_for_selector("form.sign-in")
+    for zone, day, zoom in ZONE_CASES:
+        got = tab.page.evaluate(
+            """async ([zone, day, zoom]) => {
+              const t = await import('/static/page/time.js');
+              const w = t.windowAround(t.parseDate(day, zone), zoom, zone);
+              const ticks = t.ticks(w.from, w.to, zoom, zone);
+              return [new Date(w.from).toISOString(), new Date(w.to).toISOString(),
+                      ticks.map(k => k.label), t.isoDate(w.from, zone)];
+            }""",
+            [zone, day, zoom],
+        )
+        start, end = _expected_window(zone, day, zoom)
+        assert (iso(got[0]), iso(got[1])) == (start, end), (zone, day, zoom, got)
+        assert got[3] == start.astimezone(ZoneInfo(zone)).date().isoformat()
+        if zoom == "day":  # every three wall-clock hours that exist that day
+            assert got[2][0] == "00:00" and got[2][-1] == "21:00", got[2]
+        else:
+            assert len(got[2]) == round((end - start).total_seconds() / 86400), got[2]
+
+    # a wall-clock time that happens twice is its first occurrence, one that never happens is
+    # read with the offset before the change: both as zoneinfo with fold=0
+    for zone, wall in (
+        ("Europe/London", "2026-10-25T01:30"),
+        ("Europe/London", "2026-03-29T01:30"),
+        ("Australia/Lord_Howe", "2026-04-05T01:45"),
+        ("Australia/Lord_Howe", "2026-10-04T02:15"),
+        ("America/New_York", "2026-11-01T01:00"),
+    ):
+        local = datetime.fromisoformat(wall)
+        got = tab.page.evaluate(
+            """async ([zone, parts]) => {
+              const t = await import('/static/page/time.js');
+              return new Date(t.instant(zone, ...parts)).toISOString();
+            }""",
+            [zone, [local.year, local.month, local.day, local.hour, local.minute]],
+        )
+        assert iso(got) == local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC), (zone, wall)

@@ -88,7 +88,8 @@ function schedulesView() {
         fill(body, h("p", {}, "No schedules yet. Create one through the API (see /graphql)."));
         return;
       }
-      fill(body, h("ul", { class: "cards" }, schedules.map((s) => h("li",
+      fill(body, h("p", { class: "muted" }, `Times in this browser's zone (${zone}).`),
+        h("ul", { class: "cards" }, schedules.map((s) => h("li",
         { class: "card", "data-schedule-id": s.id },
         h("h2", {}, h("a", { href: `#/schedule/${encodeURIComponent(s.id)}` }, s.name)),
         h("p", { class: "muted" }, [s.customer, s.timezone].filter(Boolean).join(" · "), " ",

@@ -44,13 +44,18 @@ function offset(ms, zone) {
   return asUtc - Math.floor(ms / 1000) * 1000;
 }
 
-/** The instant of a wall-clock time in `zone`; a time in a DST gap moves forward past it. */
+/**
+ * The instant of a wall-clock time in `zone`. A time that happens twice (clocks going back)
+ * is its first occurrence; a time that never happens (clocks going forward) is read with the
+ * offset before the change, so it lands as far past the gap as it was into it (as Python's
+ * zoneinfo does with fold=0).
+ */
 export function instant(zone, year, month, day, hour = 0, minute = 0) {
-  const guess = Date.UTC(year, month - 1, day, hour, minute);
-  const first = guess - offset(guess, zone);
-  const second = guess - offset(first, zone);
-  if (first === second) return first;
-  return Math.max(first, second);
+  const wallMs = Date.UTC(year, month - 1, day, hour, minute);
+  const before = offset(wallMs - DAY, zone);
+  const after = offset(wallMs + DAY, zone);
+  const exact = [wallMs - before, wallMs - after].filter((t) => t + offset(t, zone) === wallMs);
+  return exact.length ? Math.min(...exact) : wallMs - before;
 }
 
 /** Start of the day / week (Monday) / month containing `ms`, in `zone`. */
