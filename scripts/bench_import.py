@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import itertools
 import json
 import sys
 import tempfile
@@ -62,7 +63,7 @@ def _render(layer_users: list[list[str]]) -> list[dict[str, Any]]:
             elif r and day.weekday() == r[1]:
                 cuts |= {day + timedelta(hours=r[2]), day + timedelta(hours=r[2] + r[3])}
         points = sorted(cuts)
-        for a, b in zip(points, points[1:], strict=False):
+        for a, b in itertools.pairwise(points):
             who = None
             for index in range(len(LAYERS) - 1, 0, -1):
                 _, turn, r = LAYERS[index]
@@ -74,15 +75,24 @@ def _render(layer_users: list[list[str]]) -> list[dict[str, Any]]:
                     who = _who(layer_users[index], turn, a)
                     break
             who = who or _who(layer_users[0], LAYERS[0][1], a)
-            entries.append({"user": {"id": who, "type": "user_reference"}, "start": iso(a),
-                            "end": iso(b)})
+            entries.append(
+                {"user": {"id": who, "type": "user_reference"}, "start": iso(a), "end": iso(b)}
+            )
     return entries
 
 
 def write_account(root: Path, schedules: int) -> None:
     (root / "schedules").mkdir(parents=True)
-    users = [{"id": f"PU{i}", "type": "user", "name": f"Person {i}",
-              "email": f"person{i}@example.com", "time_zone": "UTC"} for i in range(200)]
+    users = [
+        {
+            "id": f"PU{i}",
+            "type": "user",
+            "name": f"Person {i}",
+            "email": f"person{i}@example.com",
+            "time_zone": "UTC",
+        }
+        for i in range(200)
+    ]
     listed, policies = [], []
     for n in range(schedules):
         sid = f"PS{n}"
@@ -91,30 +101,71 @@ def write_account(root: Path, schedules: int) -> None:
         for k, (name, turn, r) in enumerate(LAYERS):
             restrictions = []
             if r and r[0] == "daily":
-                restrictions = [{"type": "daily_restriction", "start_time_of_day": f"{r[1]:02d}:00:00",
-                                 "duration_seconds": r[2] * 3600}]
+                restrictions = [
+                    {
+                        "type": "daily_restriction",
+                        "start_time_of_day": f"{r[1]:02d}:00:00",
+                        "duration_seconds": r[2] * 3600,
+                    }
+                ]
             elif r:
-                restrictions = [{"type": "weekly_restriction", "start_day_of_week": r[1] + 1,
-                                 "start_time_of_day": f"{r[2]:02d}:00:00", "duration_seconds": r[3] * 3600}]
-            layers.append({"id": f"PL{n}_{k}", "name": name, "start": iso(START), "end": None,
-                           "rotation_virtual_start": iso(START), "rotation_turn_length_seconds": turn,
-                           "users": [{"user": {"id": u, "type": "user_reference"}} for u in layer_users[k]],
-                           "restrictions": restrictions})
-        detail = {"id": sid, "type": "schedule", "name": f"Schedule {n}", "time_zone": "UTC",
-                  "schedule_layers": list(reversed(layers)),
-                  "final_schedule": {"name": "Final Schedule",
-                                     "rendered_schedule_entries": _render(layer_users)}}
+                restrictions = [
+                    {
+                        "type": "weekly_restriction",
+                        "start_day_of_week": r[1] + 1,
+                        "start_time_of_day": f"{r[2]:02d}:00:00",
+                        "duration_seconds": r[3] * 3600,
+                    }
+                ]
+            layers.append(
+                {
+                    "id": f"PL{n}_{k}",
+                    "name": name,
+                    "start": iso(START),
+                    "end": None,
+                    "rotation_virtual_start": iso(START),
+                    "rotation_turn_length_seconds": turn,
+                    "users": [
+                        {"user": {"id": u, "type": "user_reference"}} for u in layer_users[k]
+                    ],
+                    "restrictions": restrictions,
+                }
+            )
+        detail = {
+            "id": sid,
+            "type": "schedule",
+            "name": f"Schedule {n}",
+            "time_zone": "UTC",
+            "schedule_layers": list(reversed(layers)),
+            "final_schedule": {
+                "name": "Final Schedule",
+                "rendered_schedule_entries": _render(layer_users),
+            },
+        }
         (root / "schedules" / f"{sid}.json").write_text(json.dumps({"schedule": detail}))
         (root / "schedules" / sid).mkdir()
         (root / "schedules" / sid / "overrides.json").write_text(json.dumps({"overrides": []}))
         listed.append({"id": sid, "type": "schedule", "name": detail["name"], "time_zone": "UTC"})
-        policies.append({"id": f"PE{n}", "type": "escalation_policy", "name": f"Policy {n}",
-                         "escalation_rules": [{"id": f"PR{n}", "escalation_delay_in_minutes": 0,
-                                               "targets": [{"id": sid, "type": "schedule_reference"}]}]})
+        policies.append(
+            {
+                "id": f"PE{n}",
+                "type": "escalation_policy",
+                "name": f"Policy {n}",
+                "escalation_rules": [
+                    {
+                        "id": f"PR{n}",
+                        "escalation_delay_in_minutes": 0,
+                        "targets": [{"id": sid, "type": "schedule_reference"}],
+                    }
+                ],
+            }
+        )
     page = {"limit": 100, "offset": 0, "more": False}
     (root / "users.json").write_text(json.dumps({"users": users, **page}))
     (root / "schedules.json").write_text(json.dumps({"schedules": listed, **page}))
-    (root / "escalation_policies.json").write_text(json.dumps({"escalation_policies": policies, **page}))
+    (root / "escalation_policies.json").write_text(
+        json.dumps({"escalation_policies": policies, **page})
+    )
 
 
 async def timed(work: Any) -> tuple[float, float, Any]:
@@ -140,12 +191,16 @@ async def bench(backend: str, root: Path, tmp: Path) -> list[tuple[str, float, f
         spec = service.SourceSpec("pagerduty", directory=root)
         settings = Settings()
         until = SINCE + timedelta(days=DAYS)
-        wall, cpu, bundle = await timed(service.read_source(spec, since=SINCE, until=until,
-                                                            settings=settings))
+        wall, cpu, bundle = await timed(
+            service.read_source(spec, since=SINCE, until=until, settings=settings)
+        )
         rows.append(("read (baseline)", wall, cpu, f"{len(bundle.schedules)} schedules"))
         for label, dry in (("dry run", True), ("apply", False), ("re-run (unchanged)", False)):
-            wall, cpu, report = await timed(service.run_import(
-                org_id=org.id, spec=spec, since=SINCE, dry_run=dry, settings=settings))
+            wall, cpu, report = await timed(
+                service.run_import(
+                    org_id=org.id, spec=spec, since=SINCE, dry_run=dry, settings=settings
+                )
+            )
             share = min(e.agreement for e in report.equivalence)
             counts = ", ".join(f"{a} {n}" for a, n in sorted(report.counts().items()))
             rows.append((label, wall, cpu, f"{counts}; lowest agreement {share * 100:.1f} %"))
@@ -164,8 +219,10 @@ async def main() -> None:
         root = Path(tmp) / "account"
         write_account(root, args.schedules)
         size = sum(p.stat().st_size for p in root.rglob("*.json"))
-        print(f"{args.schedules} schedules x 4 layers x 10 users, {size / 1e6:.1f} MB of JSON, "
-              f"report window {DAYS} days")
+        print(
+            f"{args.schedules} schedules x 4 layers x 10 users, {size / 1e6:.1f} MB of JSON, "
+            f"report window {DAYS} days"
+        )
         backends = ["sqlite"] + ([] if await postgres_reachable() else ["postgres"])
         for backend in backends:
             rows = await bench(backend, root, Path(tmp))

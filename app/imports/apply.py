@@ -100,28 +100,25 @@ async def _layers(org_id: int, tier_id: int, items: list[Item], ids: dict[str, i
             item.local_id = row.id
 
 
-async def _shifts(org_id: int, tier_id: int, items: list[Item], ids: dict[str, int]) -> None:
+async def _shifts(
+    org_id: int, tier_id: int, items: list[Item], ids: dict[str, int], *, sure: bool
+) -> None:
+    """Changed shifts are replaced (delete, then create), so no intermediate state of the
+    tier has two imported shifts overlapping; the shifts written never overlap each other,
+    and trim on-demand shifts added here only with ``sure`` (--overwrite)."""
     for item in items:
-        if item.action == "DELETE" and item.local_id is not None:
+        if item.action in ("DELETE", "UPDATE") and item.local_id is not None:
             await shift_service.delete_shift(org_id=org_id, shift_id=item.local_id)
     for item in items:
-        shift: desired.Shift = item.payload
-        contacts = tuple(ids[u] for u in shift.users) if shift is not None else ()
-        if item.action == "UPDATE":
-            await shift_service.update_shift(
-                org_id=org_id,
-                shift_id=item.local_id or 0,
-                start=shift.start,
-                end=shift.end,
-                contact_ids=contacts,
-                sure=True,
-            )
-        elif item.action == "CREATE":
+        if item.action in ("CREATE", "UPDATE"):
+            shift: desired.Shift = item.payload
             row = await shift_service.create_shift(
                 org_id=org_id,
                 tier_id=tier_id,
-                sure=True,
-                spec=shift_service.ShiftSpec(shift.start, shift.end, contacts),
+                sure=sure,
+                spec=shift_service.ShiftSpec(
+                    shift.start, shift.end, tuple(ids[u] for u in shift.users)
+                ),
             )
             item.local_id = row.id
 
@@ -174,7 +171,11 @@ async def apply_schedule(*, org_id: int, plan: Plan, state: State, item: Item) -
                 org_id, tier_item.local_id, [i for i in children if i.kind == "layer"], ids
             )
             await _shifts(
-                org_id, tier_item.local_id, [i for i in children if i.kind == "shift"], ids
+                org_id,
+                tier_item.local_id,
+                [i for i in children if i.kind == "shift"],
+                ids,
+                sure=plan.overwrite,
             )
             for child in children:
                 if child.action == "DELETE":

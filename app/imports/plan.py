@@ -24,6 +24,10 @@ from app.imports.state import (
 
 EDITED = "edited here after the last import: kept (--overwrite replaces it)"
 DELETED = "deleted here after the last import: not recreated (--overwrite recreates it)"
+CROWDED = (
+    "overlaps an on-demand shift added here: not imported (--overwrite imports it and trims "
+    "that one)"
+)
 
 
 @dataclass
@@ -42,6 +46,7 @@ class Item:
 @dataclass
 class Plan:
     vendor: str
+    overwrite: bool = False
     items: list[Item] = field(default_factory=list)
     contact_ids: dict[str, int] = field(default_factory=dict)
 
@@ -152,7 +157,7 @@ def _gone(
 
 def make_plan(*, vendor: str, mapped: desired.Mapped, state: State, overwrite: bool) -> Plan:
     """Compare what the source wants with what earlier imports left and what is here now."""
-    plan = Plan(vendor)
+    plan = Plan(vendor, overwrite)
     _contacts(plan, state, mapped.contacts)
     ids = plan.contact_ids
     wanted: set[str] = set()
@@ -197,13 +202,31 @@ def make_plan(*, vendor: str, mapped: desired.Mapped, state: State, overwrite: b
                     overwrite,
                 )
                 wanted.add(layer.source_id)
+            tier_link = state.links.get(("tier", t.source_id))
+            local = state.local_shifts.get(tier_link.local_id, []) if tier_link else []
             for shift in t.shifts:
+                if not overwrite and any(a < shift.end and shift.start < b for a, b in local):
+                    plan.items.append(
+                        Item(
+                            "shift",
+                            shift.source_id,
+                            _when(shift),
+                            "KEEP",
+                            CROWDED,
+                            None,
+                            "",
+                            shift,
+                            t.source_id,
+                        )
+                    )
+                    wanted.add(shift.source_id)
+                    continue
                 _add(
                     plan,
                     state,
                     "shift",
                     shift.source_id,
-                    f"{shift.start.isoformat()} - {shift.end.isoformat()}",
+                    _when(shift),
                     shift_form(shift.start, shift.end, [ids[u] for u in shift.users]),
                     shift,
                     t.source_id,
@@ -216,6 +239,10 @@ def make_plan(*, vendor: str, mapped: desired.Mapped, state: State, overwrite: b
     for note in mapped.notes:
         plan.items.append(Item(note.kind, note.source_id, note.name, "CANNOT_MAP", note.reason))
     return plan
+
+
+def _when(shift: desired.Shift) -> str:
+    return f"{shift.start.isoformat()} - {shift.end.isoformat()}"
 
 
 def emails(mapped: desired.Mapped) -> set[str]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from app import engine
@@ -260,7 +260,9 @@ def map_overrides(
             continue
         base = f"{tier_source}/override:{o.id}"
         if o.layer_ids is None:
-            shifts.append(desired.Shift(base, o.start, o.end, users))
+            shifts.append(
+                desired.Shift(base, o.start.astimezone(UTC), o.end.astimezone(UTC), users)
+            )
             continue
         wanted = {inputs[k].id for k in inputs if k.split("/layer:", 1)[-1] in o.layer_ids}
         timeline = engine.compute_timeline(engine.TierInput(tuple(inputs.values())), o.start, o.end)
@@ -276,4 +278,25 @@ def map_overrides(
         )
         for n, piece in enumerate(pieces):
             shifts.append(desired.Shift(f"{base}#{n}", piece.start, piece.end, users))
-    return shifts, notes
+    return without_overlaps(shifts), notes
+
+
+def without_overlaps(shifts: Sequence[desired.Shift]) -> list[desired.Shift]:
+    """Overlapping overrides: the later one in the source's list wins the time they share,
+    so the on-demand shifts written never overlap (each keeps its own source id; the part
+    after a later one gets ``~<n>``)."""
+    kept: list[desired.Shift] = []
+    for new in shifts:
+        out: list[desired.Shift] = []
+        for old in kept:
+            if old.end <= new.start or new.end <= old.start:
+                out.append(old)
+                continue
+            if old.start < new.start:
+                out.append(desired.Shift(old.source_id, old.start, new.start, old.users))
+            if new.end < old.end:
+                siblings = sum(1 for s in kept if s.source_id.startswith(old.source_id))
+                tail = f"{old.source_id}~{siblings}"
+                out.append(desired.Shift(tail, new.end, old.end, old.users))
+        kept = [*out, new]
+    return sorted(kept, key=lambda s: (s.start, s.source_id))

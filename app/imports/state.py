@@ -103,6 +103,7 @@ class State:
     tiers_of_schedule: dict[int, list[int]] = field(default_factory=dict)
     by_email: dict[str, int] = field(default_factory=dict)
     contacts: set[int] = field(default_factory=set)
+    local_shifts: dict[int, list[tuple[datetime, datetime]]] = field(default_factory=dict)
 
 
 async def load_state(*, org_id: int, vendor: str, emails: set[str]) -> State:
@@ -162,4 +163,13 @@ async def load_state(*, org_id: int, vendor: str, emails: set[str]) -> State:
             shift_form(shift.start, shift.end, people[shift.id])
         )
         state.tier_of[("shift", shift.id)] = shift.tier_id
+    # on-demand shifts added here on imported tiers: an imported one must not trim them
+    for tier_id, start, end in (
+        await shift_models.OnDemandShift.filter(
+            organization_id=org_id, tier_id__in=ids["tier"] | {0}
+        )
+        .exclude(id__in=ids["shift"] | {0})
+        .values_list("tier_id", "start", "end")
+    ):
+        state.local_shifts.setdefault(cast(int, tier_id), []).append((start, end))
     return state

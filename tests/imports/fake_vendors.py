@@ -4,13 +4,15 @@ files under ``tests/imports/fixtures/<vendor>/`` in the vendors' documented shap
 Each vendor's own auth header is checked (401 with the vendor's error shape otherwise), list
 endpoints are cut into pages of ``page_size`` the way each vendor paginates (PagerDuty
 ``offset`` / ``limit`` / ``more``; Opsgenie ``offset`` / ``limit`` / ``paging.next``; Grafana
-OnCall ``page`` / ``next``), and ``throttle`` paths answer 429 with ``Retry-After`` once.
+OnCall ``page`` / ``next``), ``throttle`` paths answer 429 with ``Retry-After: 1`` once and
+``fail_once`` paths answer their status once (a 5xx the importer must retry).
 Anything but GET is refused with 405 and recorded, so a test sees that imports only read.
 """
 
 from __future__ import annotations
 
 import json
+import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -36,8 +38,10 @@ class FakeVendor:
     page_size: int
     throttle: set[str]
     malformed: set[str]
+    fail_once: dict[str, int] = field(default_factory=dict)
     base_url: str = ""
     requests: list[tuple[str, str, dict[str, str]]] = field(default_factory=list)
+    times: list[tuple[str, float]] = field(default_factory=list)
     throttled: list[str] = field(default_factory=list)
 
     def _body(self, path: str) -> Any:
@@ -85,6 +89,7 @@ class FakeVendor:
     async def handle(self, request: web.Request) -> web.Response:
         query = dict(request.query)
         self.requests.append((request.method, request.path, query))
+        self.times.append((request.path, time.monotonic()))
         if request.method != "GET":
             return web.json_response({"error": "read only"}, status=405)
         if request.headers.get("Authorization") != AUTH[self.vendor].format(key=self.key):
@@ -101,6 +106,8 @@ class FakeVendor:
             return web.json_response(
                 {"message": "rate limited"}, status=429, headers={"Retry-After": "1"}
             )
+        if path in self.fail_once:
+            return web.json_response({"error": "try again"}, status=self.fail_once.pop(path))
         if path in self.malformed:
             return web.Response(text='{"schedules": [', content_type="application/json")
         body = self._body(path)
@@ -122,10 +129,17 @@ async def vendor_server(
     page_size: int = 2,
     throttle: set[str] | None = None,
     malformed: set[str] | None = None,
+    fail_once: dict[str, int] | None = None,
     root: Path | None = None,
 ) -> AsyncIterator[FakeVendor]:
     fake = FakeVendor(
-        vendor, root or FIXTURES / vendor, key, page_size, throttle or set(), malformed or set()
+        vendor,
+        root or FIXTURES / vendor,
+        key,
+        page_size,
+        throttle or set(),
+        malformed or set(),
+        dict(fail_once or {}),
     )
     server = TestServer(fake.app(), host="127.0.0.1")
     await server.start_server()

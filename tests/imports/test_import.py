@@ -284,3 +284,112 @@ async def test_private_vendor_addresses_are_refused_unless_the_operator_allows_t
     assert caught.value.extensions["fields"] == ["baseUrl"]
     assert "not a public address" in caught.value.message
     assert fake.requests == []
+
+
+async def test_a_429_waits_for_retry_after_and_a_5xx_is_retried(db: str) -> None:
+    org_id = await _org()
+    async with vendor_server(
+        "pagerduty", key=KEY, throttle={"/schedules"}, fail_once={"/escalation_policies": 502}
+    ) as fake:
+        report = await run(
+            org_id=org_id,
+            spec=_spec("pagerduty", fake.base_url),
+            since=SINCE["pagerduty"],
+            dry_run=True,
+        )
+    assert report.equivalence
+    schedules = [t for p, t in fake.times if p == "/schedules"]
+    assert schedules[1] - schedules[0] >= 0.95  # the 429 said Retry-After: 1
+    assert sum(1 for p, _ in fake.times if p == "/escalation_policies") == 2
+
+
+def test_overlapping_overrides_the_later_wins() -> None:
+    from app.imports.desired import Shift
+    from app.imports.rotations import without_overlaps
+
+    t = [datetime(2026, 3, 2, h, tzinfo=UTC) for h in range(24)]
+    early = Shift("o1", t[8], t[20], ("ann",))
+    late = Shift("o2", t[10], t[12], ("bob",))
+    last = Shift("o3", t[15], t[16], ("cat",))
+    assert without_overlaps([early, late, last]) == [
+        Shift("o1", t[8], t[10], ("ann",)),
+        Shift("o2", t[10], t[12], ("bob",)),
+        Shift("o1~1", t[12], t[15], ("ann",)),
+        Shift("o3", t[15], t[16], ("cat",)),
+        Shift("o1~1~1", t[16], t[20], ("ann",)),
+    ]
+    assert without_overlaps([late, early]) == [early]
+
+
+async def test_overlapping_overrides_import_once_and_stay_unchanged(
+    db: str, tmp_path: Path
+) -> None:
+    org_id = await _org()
+    root = tmp_path / "pd"
+    shutil.copytree(FIXTURES / "pagerduty", root)
+    path = root / "schedules" / "PSWEB" / "overrides.json"
+    body = json.loads(path.read_text())
+    dan = body["overrides"][0]["user"]
+    body["overrides"] = [
+        {
+            "id": "PO1",
+            "start": "2026-03-11T08:00:00-04:00",
+            "end": "2026-03-11T20:00:00-04:00",
+            "user": dan,
+        },
+        {
+            "id": "PO2",
+            "start": "2026-03-11T10:00:00-04:00",
+            "end": "2026-03-11T12:00:00-04:00",
+            "user": {**dan, "id": "PEVE"},
+        },
+    ]
+    path.write_text(json.dumps(body))
+    spec = service.SourceSpec("pagerduty", directory=root)
+    first = await run(org_id=org_id, spec=spec, since=SINCE["pagerduty"], dry_run=False)
+    assert sorted(
+        i.source_id.rsplit(":", 1)[-1]
+        for i in first.items
+        if i.kind == "shift" and i.action == "CREATE"
+    ) == ["PO1", "PO1~1", "PO2"]
+    again = await run(org_id=org_id, spec=spec, since=SINCE["pagerduty"], dry_run=False)
+    assert {i.action for i in again.items if i.kind == "shift"} == {"UNCHANGED"}
+    assert await OnDemandShift.all().count() == 3
+
+
+async def test_an_on_demand_shift_added_here_is_not_trimmed_unless_overwrite(db: str) -> None:
+    from app.db import transaction
+    from app.on_demand_shifts import service as shift_service
+
+    org_id = await _org()
+    spec = service.SourceSpec("pagerduty", directory=FIXTURES / "pagerduty")
+    first = await run(org_id=org_id, spec=spec, since=SINCE["pagerduty"], dry_run=False)
+    override = next(i for i in first.items if i.kind == "shift")
+    tier = next(i for i in first.items if i.source_id == override.parent)
+    ann = next(i.local_id for i in first.items if i.source_id == "PANN")
+    async with transaction():
+        await shift_service.delete_shift(org_id=org_id, shift_id=override.local_id or 0)
+        ours = await shift_service.create_shift(
+            org_id=org_id,
+            tier_id=tier.local_id or 0,
+            sure=False,
+            spec=shift_service.ShiftSpec(
+                datetime(2026, 3, 11, 16, tzinfo=UTC),
+                datetime(2026, 3, 11, 18, tzinfo=UTC),
+                (ann or 0,),
+            ),
+        )
+    kept = await run(org_id=org_id, spec=spec, since=SINCE["pagerduty"], dry_run=False)
+    item = next(i for i in kept.items if i.kind == "shift")
+    assert item.action == "KEEP" and "added here" in item.reason
+    assert [s.id for s in await OnDemandShift.all()] == [ours.id]
+    replaced = await run(
+        org_id=org_id, spec=spec, since=SINCE["pagerduty"], dry_run=False, overwrite=True
+    )
+    item = next(i for i in replaced.items if i.kind == "shift")
+    assert item.action == "CREATE"
+    rows = sorted((s.start, s.end) for s in await OnDemandShift.all())
+    assert rows == [
+        (datetime(2026, 3, 11, 16, tzinfo=UTC), datetime(2026, 3, 11, 17, tzinfo=UTC)),
+        (datetime(2026, 3, 11, 17, tzinfo=UTC), datetime(2026, 3, 11, 21, tzinfo=UTC)),
+    ]
