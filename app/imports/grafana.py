@@ -105,16 +105,33 @@ def _layer(shift: dict[str, Any], zone: str) -> src.Layer:
         )
     else:  # recurrent_event: the same users every time
         turns = (tuple(src.Member("user", str(u)) for u in shift.get("users") or []),)
+    by_day = bool(shift.get("by_day"))
+    advance: src.Advance = "EVERY_TURN"
+    origin = begin
+    if by_day and unit == "DAY" and len(turns) > 1:
+        # Grafana hands each event on the by_day days to the next list of users
+        # (engine/apps/schedules/models/custom_on_call_shift.py, _daily_by_day_to_ical)
+        advance = "ACTIVE_TURNS"
+        if int(shift.get("interval") or 1) > 1:
+            notes.append("a daily rotation every few days on chosen weekdays cannot be expressed")
+    elif by_day and unit == "WEEK":
+        # its weeks start on week_start (RFC 5545 WKST): a turn is that calendar week
+        week_start = DAYS.index(str(shift.get("week_start") or "SU"))
+        origin = datetime.combine(
+            begin.date() - timedelta(days=(begin.weekday() - week_start) % 7), time()
+        )
+    coverage = shift.get("rotation_start") or (shift["start"] if origin != begin else None)
     return src.Layer(
         id=str(shift["id"]),
         name=str(shift.get("name") or shift["id"]),
         priority=int(shift.get("level") or 0),
         zone=zone,
-        rotation_start=_local(str(shift["start"]), zone),
+        rotation_start=resolve(origin, zone),
         unit=unit,
         length=int(shift.get("interval") or 1),
         turns=turns,
-        start=_local(str(shift["rotation_start"]), zone) if shift.get("rotation_start") else None,
+        start=_local(str(coverage), zone) if coverage else None,
+        advance=advance,
         end=_local(str(shift["until"]), zone) if shift.get("until") else None,
         windows=windows,
         first_turn=int(shift.get("start_rotation_from_user_index") or 0),

@@ -7,7 +7,7 @@ layer that does, never dropped in silence.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -109,6 +109,8 @@ def _start(layer: src.Layer, since: datetime) -> tuple[datetime, int, list[desir
         zone=layer.zone,
         unit=engine.RotationUnit(layer.unit),
         length=layer.length,
+        participants=(engine.Participant(1),),
+        restrictions=tuple(_restriction(w) for w in _windows(layer)[0]),
     )
     t0 = engine.turn_index(probe, layer.start)
     begins = engine.boundary(probe, t0)
@@ -118,7 +120,13 @@ def _start(layer: src.Layer, since: datetime) -> tuple[datetime, int, list[desir
     else:
         local = _local(begins, layer.zone)
     notes = []
-    if begins < layer.start and layer.start > since:
+    covered = (
+        begins < layer.start
+        and engine.compute_timeline(
+            engine.TierInput((replace(probe, start=local),)), begins, layer.start
+        ).shifts
+    )
+    if covered and layer.start > since:
         notes.append(
             _note(
                 layer,
@@ -185,6 +193,15 @@ def map_layer(
                 f"here {on_call} at a time",
             )
         )
+    if layer.advance == "ACTIVE_TURNS":
+        notes.append(
+            _note(
+                layer,
+                "the source moves this rotation only on days it is on call (the ACTIVE_TURNS "
+                "advance of SPEC §9), which Rotagraph layers cannot store yet: imported moving "
+                "every day",
+            )
+        )
     windows, window_notes = _windows(layer)
     notes.extend(window_notes)
     end = _local(layer.end, layer.zone) if layer.end is not None else None
@@ -206,6 +223,15 @@ def map_layer(
     ), notes
 
 
+def _restriction(w: desired.Window) -> engine.Restriction:
+    return engine.Restriction(
+        kind=engine.RestrictionKind(w.kind),
+        start_time=datetime.strptime(w.start_time, "%H:%M").time(),
+        duration=timedelta(minutes=w.minutes),
+        weekday=w.weekday,
+    )
+
+
 def engine_layer(layer: desired.Layer, number: int, ids: dict[str, int]) -> engine.LayerInput:
     """The engine's view of a desired layer, people numbered by ``ids``."""
     return engine.LayerInput(
@@ -217,15 +243,7 @@ def engine_layer(layer: desired.Layer, number: int, ids: dict[str, int]) -> engi
         length=layer.length,
         participants=tuple(engine.Participant(ids[u]) for u in layer.users),
         on_call=layer.on_call,
-        restrictions=tuple(
-            engine.Restriction(
-                kind=engine.RestrictionKind(w.kind),
-                start_time=datetime.strptime(w.start_time, "%H:%M").time(),
-                duration=timedelta(minutes=w.minutes),
-                weekday=w.weekday,
-            )
-            for w in layer.windows
-        ),
+        restrictions=tuple(_restriction(w) for w in layer.windows),
         end=layer.end,
     )
 

@@ -16,6 +16,7 @@ from app.errors import BadUserInput
 Vendor = Literal["pagerduty", "opsgenie", "grafana"]
 VENDORS: tuple[Vendor, ...] = ("pagerduty", "opsgenie", "grafana")
 Unit = Literal["HOUR", "DAY", "WEEK", "MONTH"]
+Advance = Literal["EVERY_TURN", "ACTIVE_TURNS"]
 
 
 class SourceError(BadUserInput):
@@ -67,7 +68,8 @@ class Layer:
     """One rotation. Turn t starts at ``rotation_start`` + t turns (``unit`` x ``length``;
     DAY / WEEK / MONTH keep the local handoff time, HOUR is elapsed time); the rotation
     covers [``start``, ``end``) only (``start`` None: from ``rotation_start``). ``turns``
-    holds the members of each turn in order (several members = on call together)."""
+    holds the members of each turn in order (several members = on call together).
+    ``advance`` ACTIVE_TURNS: the rotation moves only on turns that have coverage (SPEC §9)."""
 
     id: str
     name: str
@@ -81,6 +83,7 @@ class Layer:
     end: datetime | None = None
     windows: tuple[Window, ...] = ()
     first_turn: int = 0
+    advance: Advance = "EVERY_TURN"
     notes: tuple[str, ...] = ()
 
 
