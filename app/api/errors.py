@@ -4,15 +4,25 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator
+from typing import Any
 
 from graphql.error import GraphQLError
 from strawberry.extensions import SchemaExtension
 
+from app.api.fields import field_of
 from app.errors import AppError
 
 log = logging.getLogger("rotagraph.errors")
 
 MASKED_MESSAGE = "Unexpected error."
+
+
+def _fields(error: GraphQLError) -> dict[str, Any]:
+    """``fields`` and ``errors`` naming the input value a request-level error is about."""
+    field = field_of(error)
+    if field is None:
+        return {}
+    return {"fields": [field], "errors": [{"field": field, "message": error.message}]}
 
 
 def shape_error(error: GraphQLError) -> GraphQLError:
@@ -27,9 +37,15 @@ def shape_error(error: GraphQLError) -> GraphQLError:
             original_error=None,
             extensions=original.extensions,
         )
-    if original is None:
+    if original is None or (
+        # A variable's value that does not fit its type: the outer error names the variable.
+        isinstance(original, GraphQLError)
+        and original.original_error is None
+        and error.path is None
+        and error.message.startswith("Variable '$")
+    ):
         # Parse and validation errors, and argument coercion: the request itself is wrong.
-        extensions = dict(error.extensions or {})
+        extensions = {**_fields(error), **dict(error.extensions or {})}
         extensions.setdefault("code", "BAD_USER_INPUT")
         return GraphQLError(
             error.message,
@@ -49,7 +65,7 @@ def shape_error(error: GraphQLError) -> GraphQLError:
             nodes=error.nodes,
             source=error.source,
             positions=error.positions,
-            extensions={"code": "BAD_USER_INPUT"},
+            extensions={"code": "BAD_USER_INPUT", **_fields(error)},
         )
     log.error("unexpected error in %s", error.path, exc_info=original)
     return GraphQLError(

@@ -243,10 +243,19 @@ class RestrictionInput:
 @strawberry.input
 class RecurrenceInput:
     type: RecurrenceType
-    from_: date | None = strawberry.field(default=None, name="from")
-    to: date | None = None
-    every_n: int = 1
-    rule: str | None = None
+    from_: date = strawberry.field(
+        name="from", description="The first date (for ICAL, the rule's DTSTART)."
+    )
+    to: date | None = strawberry.field(
+        default=None,
+        description="The last date, inclusive. Omitted: no end (an ICAL rule ends at its own "
+        "UNTIL or COUNT); OCCURRENCE needs it, and so do substitutions except with an ICAL "
+        "rule that ends.",
+    )
+    every_n: int = strawberry.field(default=1, description="PERIODIC only: every N-th week.")
+    rule: str | None = strawberry.field(
+        default=None, description="ICAL only (and required there): an RRULE of dates."
+    )
 
 
 @strawberry.input(description="A layer's whole definition.")
@@ -254,14 +263,29 @@ class LayerInput:
     name: str
     start: LocalDateTime
     timezone: str
-    rotation: RotationInput | None = None
-    staff_rotation: StaffRotationInput | None = None
+    rotation: RotationInput | None = strawberry.field(
+        default=None,
+        description="Omitted: 1 WEEK, or numIntervals DAYs when staffRotation.numIntervals "
+        "is given.",
+    )
+    staff_rotation: StaffRotationInput | None = strawberry.field(
+        default=None,
+        description="Omitted: one person on call, one rotating per turn, FORWARD.",
+    )
     participants: list[ParticipantInput] = strawberry.field(default_factory=list)
-    restrictions: list[RestrictionInput] = strawberry.field(default_factory=list)
-    recurrence: RecurrenceInput | None = None
-    end: LocalDateTime | None = None
+    restrictions: list[RestrictionInput] = strawberry.field(
+        default_factory=list, description="Omitted or empty: the whole of every active day."
+    )
+    recurrence: RecurrenceInput | None = strawberry.field(
+        default=None, description="Omitted: every layer day from start on."
+    )
+    end: LocalDateTime | None = strawberry.field(
+        default=None, description="Omitted: the layer never ends."
+    )
     index: int | None = strawberry.field(
-        default=None, description="Unique in the tier; a higher index wins."
+        default=None,
+        description="Unique in the tier; a higher index wins. Omitted: a new layer goes above "
+        "the others, an edited one keeps its index.",
     )
     min_staff: int | None = strawberry.field(
         default=None, description="Defaults to numberOfStaffOnCall."

@@ -200,11 +200,14 @@ class CreateSubstitutionInput:
     schedule_id: strawberry.ID | None = strawberry.field(
         default=None, description="Omit to apply to every schedule of the organization."
     )
-    recurrence: RecurrenceInput | None = None
+    recurrence: RecurrenceInput
     window: TimeWindowInput | None = strawberry.field(
         default=None, description="Omit to cover the dates whole."
     )
-    timezone: str | None = None
+    timezone: str | None = strawberry.field(
+        default=None,
+        description="Required without scheduleId; omitted: the schedule's zone.",
+    )
 
 
 @strawberry.input(
