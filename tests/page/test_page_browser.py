@@ -449,6 +449,26 @@ def test_keyboard_accessibility_axe_and_screenshots(
             _axe(page, f"schedule page, {label}")
             assert page.locator("button[data-zoom=month]").is_visible()
             assert page.locator(".row.final .bar").first.is_visible()
+            # where bars are narrow and nothing hovers, each tier reads as a table too
+            tier = page.locator("section.tier").first
+            tier.locator("details.shift-list summary").click()
+            timeline = page.locator(".timeline")
+            expected = site.gql(
+                "query($id: ID!, $f: DateTime!, $t: DateTime!) { tier(id: $id) {"
+                " timeline(from: $f, to: $t) { shifts { start } gaps { start } } } }",
+                {
+                    "id": tier.get_attribute("data-tier-id"),
+                    "f": timeline.get_attribute("data-from"),
+                    "t": timeline.get_attribute("data-to"),
+                },
+            )["tier"]["timeline"]
+            starts = sorted(iso(x["start"]) for x in expected["shifts"] + expected["gaps"])
+            listed = tier.locator("details.shift-list tbody tr")
+            assert [iso(x) for x in listed.evaluate_all("rs => rs.map(r => r.dataset.start)")] == (
+                starts
+            )
+            _no_horizontal_scroll(page)
+            _axe(page, f"shift list, {label}")
             page.screenshot(path=str(artifacts / f"{label}-schedule-day.png"), full_page=True)
             page.click("button[data-zoom=week]")
             page.wait_for_selector(".timeline.zoom-week")

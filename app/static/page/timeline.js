@@ -4,7 +4,7 @@
 // stop and the arrow keys move inside it (Left/Right along time, Up/Down between rows).
 import { personColor } from "./colors.js";
 import { h } from "./dom.js";
-import { span, ticks } from "./time.js";
+import { format, span, ticks } from "./time.js";
 
 const ORIGIN_TEXT = {
   LAYER: "rotation",
@@ -167,6 +167,32 @@ function layerRow(tier, layerTimeline, view, describe) {
   return row(label, "layer", el);
 }
 
+/**
+ * The tier's final shifts and gaps as a table, built when opened: readable on a phone, where
+ * bars are narrow and there is no hover, and by screen readers row by row.
+ */
+function shiftList(tier, view) {
+  const details = h("details", { class: "shift-list" },
+    h("summary", {}, `${tier.label}: shifts as a list`));
+  details.addEventListener("toggle", () => {
+    if (!details.open || details.querySelector("table")) return;
+    const rows = [
+      ...tier.timeline.shifts.map((s) => ({ s, who: assigneesText(s.assignees),
+        what: s.origin === "ON_DEMAND" ? "on-demand shift"
+          : `${ORIGIN_TEXT[s.origin]}, layer ${s.layer ? s.layer.name : "?"}` })),
+      ...tier.timeline.gaps.map((s) => ({ s, who: "nobody", what: "gap" })),
+    ].sort((a, b) => ms(a.s.start) - ms(b.s.start));
+    const cell = (at) => h("td", {}, h("time", { datetime: at }, format(ms(at), view.zone, "short")));
+    details.append(h("table", {},
+      h("caption", { class: "visually-hidden" }, `${tier.label}, times in ${view.zone}`),
+      h("thead", {}, h("tr", {}, ["From", "To", "On call", "From where"].map((t) =>
+        h("th", { scope: "col" }, t)))),
+      h("tbody", {}, rows.map(({ s, who, what }) => h("tr", { "data-start": s.start },
+        cell(s.start), cell(s.end), h("td", {}, who), h("td", {}, what))))));
+  });
+  return details;
+}
+
 function axis(view) {
   const el = h("div", { class: "track axis-track" });
   view.ticks.forEach((tick, index) => {
@@ -210,6 +236,7 @@ export function renderTiers(tiers, view, describe) {
         finalRow(tier, full, describe),
         layers.length ? h("p", { class: "layers-heading" }, "Layers, highest first") : null,
         layers.map((l) => layerRow(tier, l, full, describe))),
+      shiftList(tier, full),
     );
   });
   const root = h("div", { class: `timeline zoom-${view.zoom}`, "data-from": new Date(view.from).toISOString(),
