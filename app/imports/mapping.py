@@ -15,6 +15,7 @@ from app.imports import desired
 from app.imports import source as src
 from app.imports.rotations import People, map_layer, map_overrides
 from app.imports.zones import zone_name
+from app.layers.service import MAX_LAYERS_PER_TIER as MAX_LAYERS
 
 ALWAYS_START = datetime(2000, 1, 3)  # a Monday: the start of "always on call" layers
 
@@ -39,6 +40,16 @@ def _tier(
             )
         )
     ranked = sorted(enumerate(schedule.layers), key=lambda p: (p[1].priority, -p[0]))
+    if len(ranked) > MAX_LAYERS:
+        notes.append(
+            desired.Note(
+                "schedule",
+                schedule.id,
+                schedule.name,
+                f"{len(ranked)} layers: a tier keeps the {MAX_LAYERS} highest",
+            )
+        )
+        ranked = ranked[-MAX_LAYERS:]
     layers: list[desired.Layer] = []
     for index, (_, layer) in enumerate(ranked, start=1):
         mapped, layer_notes = map_layer(

@@ -11,9 +11,11 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from app import engine
+from app import engine, validation
+from app.errors import Collector
 from app.imports import desired
 from app.imports import source as src
+from app.layers.service import MAX_RESTRICTIONS as MAX_WINDOWS
 
 MAX_DAILY = 24 * 60
 MAX_WEEKLY = 7 * 24 * 60
@@ -21,14 +23,18 @@ MAX_WEEKLY = 7 * 24 * 60
 
 @dataclass(frozen=True)
 class People:
-    """Source users and teams, and which users can become contacts (they have an email)."""
+    """Source users and teams, and which users can become contacts (a valid email)."""
 
     users: dict[str, src.User]
     teams: dict[str, src.Team]
 
     def usable(self, user_id: str) -> bool:
         user = self.users.get(user_id)
-        return user is not None and bool(user.email)
+        if user is None or not user.email:
+            return False
+        errors = Collector()
+        validation.email(errors, "email", user.email)
+        return not errors.errors
 
 
 def _note(layer: src.Layer, reason: str) -> desired.Note:
@@ -46,7 +52,7 @@ def _turns(layer: src.Layer, people: People) -> tuple[list[list[str]], list[desi
                 if people.usable(member.id):
                     ids.append(member.id)
                 elif member.id in people.users:
-                    notes.append(_note(layer, f"user {member.id} has no email: left out"))
+                    notes.append(_note(layer, f"user {member.id} has no valid email: left out"))
                 else:
                     notes.append(
                         _note(layer, f"user {member.id} is unknown (deactivated?): left out")
@@ -204,6 +210,9 @@ def map_layer(
         )
     windows, window_notes = _windows(layer)
     notes.extend(window_notes)
+    if len(windows) > MAX_WINDOWS:
+        notes.append(_note(layer, f"{len(windows)} windows: Rotagraph keeps {MAX_WINDOWS}"))
+        windows = windows[:MAX_WINDOWS]
     end = _local(layer.end, layer.zone) if layer.end is not None else None
     if end is not None and end <= start:
         notes.append(_note(layer, "ends before its first turn: layer left out"))

@@ -393,3 +393,59 @@ async def test_an_on_demand_shift_added_here_is_not_trimmed_unless_overwrite(db:
         (datetime(2026, 3, 11, 16, tzinfo=UTC), datetime(2026, 3, 11, 17, tzinfo=UTC)),
         (datetime(2026, 3, 11, 17, tzinfo=UTC), datetime(2026, 3, 11, 21, tzinfo=UTC)),
     ]
+
+
+async def test_saved_files_that_are_missing_or_not_json_are_one_clear_error(
+    db: str, tmp_path: Path
+) -> None:
+    org_id = await _org()
+    before = await _counts()
+    root = tmp_path / "og"
+    shutil.copytree(FIXTURES / "opsgenie", root)
+    (root / "v2" / "escalations.json").write_text("{not json")
+    with pytest.raises(SourceError) as broken:
+        await run(
+            org_id=org_id,
+            spec=service.SourceSpec("opsgenie", directory=root),
+            since=SINCE["opsgenie"],
+            dry_run=False,
+        )
+    assert broken.value.extensions["fields"] == ["path"]
+    assert "v2/escalations.json is not valid JSON" in broken.value.message
+    (root / "v2" / "escalations.json").unlink()
+    with pytest.raises(SourceError) as missing:
+        await run(
+            org_id=org_id,
+            spec=service.SourceSpec("opsgenie", directory=root),
+            since=SINCE["opsgenie"],
+            dry_run=False,
+        )
+    assert "missing file v2/escalations.json" in missing.value.message
+    with pytest.raises(SourceError) as nowhere:
+        await run(
+            org_id=org_id,
+            spec=service.SourceSpec("opsgenie", directory=root / "nope"),
+            since=SINCE["opsgenie"],
+            dry_run=False,
+        )
+    assert "is not a directory" in nowhere.value.message
+    assert await _counts() == before
+
+
+async def test_json_of_an_unexpected_shape_is_one_clear_error(db: str, tmp_path: Path) -> None:
+    org_id = await _org()
+    root = tmp_path / "pd"
+    shutil.copytree(FIXTURES / "pagerduty", root)
+    path = root / "schedules" / "PSWEB.json"
+    body = json.loads(path.read_text())
+    del body["schedule"]["schedule_layers"][0]["rotation_virtual_start"]
+    path.write_text(json.dumps(body))
+    with pytest.raises(SourceError) as caught:
+        await run(
+            org_id=org_id,
+            spec=service.SourceSpec("pagerduty", directory=root),
+            since=SINCE["pagerduty"],
+            dry_run=True,
+        )
+    assert caught.value.extensions["fields"] == ["source"]
+    assert "expected a date-time" in caught.value.message
