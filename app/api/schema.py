@@ -6,16 +6,15 @@ import strawberry
 from graphql.error import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
-    MaxAliasesLimiter,
     MaxTokensLimiter,
     ParserCache,
-    QueryDepthLimiter,
     ValidationCache,
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
 
 from app.api.errors import ErrorShaping
+from app.api.limits import document_limits
 from app.api.node import NodeQuery
 from app.api.scalars import SCALARS
 from app.auth.resolvers import AuthMutation, AuthQuery
@@ -91,12 +90,9 @@ class RotagraphSchema(strawberry.Schema):
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
-    # The limit rules are built once: ValidationCache keys on the rule classes, so building
-    # them per request (as the stock factories do) would make every request miss the cache.
-    limits = [
-        *QueryDepthLimiter(max_depth=settings.max_query_depth).validation_rules,
-        *MaxAliasesLimiter(max_alias_count=settings.max_aliases).validation_rules,
-    ]
+    # The limit rule is built once: ValidationCache keys on the rule classes, so building
+    # it per request (as the stock factories do) would make every request miss the cache.
+    limits = [document_limits(settings.max_query_depth, settings.max_aliases)]
     return RotagraphSchema(
         query=Query,
         mutation=Mutation,
