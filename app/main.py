@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -51,6 +52,8 @@ async def metrics(graphql: RotagraphGraphQL, request: Request) -> PlainTextRespo
     lines.append(f"rotagraph_timeline_cache_hits {TIMELINE_CACHE.hits}")
     lines.append(f"rotagraph_timeline_cache_misses {TIMELINE_CACHE.misses}")
     lines.append(f"rotagraph_timeline_cache_entries {len(TIMELINE_CACHE)}")
+    lines.append(f"rotagraph_timeline_cache_bytes {TIMELINE_CACHE.bytes}")
+    lines.append(f"rotagraph_timeline_cache_evictions {TIMELINE_CACHE.evictions}")
     return PlainTextResponse("\n".join(lines) + "\n")
 
 
@@ -70,7 +73,12 @@ def background_jobs(settings: Settings) -> list[Job]:
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
+    # Timelines are computed in a worker thread (app.timelines.service.run_engine); the event
+    # loop thread asks for the interpreter lock back after 0.5 ms instead of 5 ms, so short
+    # requests (/healthz) are not held up behind a long computation.
+    sys.setswitchinterval(0.0005)
     TIMELINE_CACHE.max_entries = settings.timeline_cache_entries
+    TIMELINE_CACHE.max_bytes = settings.timeline_cache_bytes
     graphql = RotagraphGraphQL(build_schema(settings), settings=settings, clock=clock)
 
     @asynccontextmanager

@@ -72,6 +72,9 @@ class Settings:
     max_aliases: int = 30
     max_tokens: int = 4000
     max_body_bytes: int = 1_000_000
+    max_query_cost: int = 100_000
+    max_response_bytes: int = 16_000_000
+    execution_seconds: float = 30.0
     page_size_cap: int = 100
     max_window_days: int = 366
     graphiql: bool = True
@@ -79,6 +82,7 @@ class Settings:
     run_jobs: bool = True
     confirm_interval_seconds: float = 60.0
     timeline_cache_entries: int = 1024
+    timeline_cache_bytes: int = 64_000_000
     response_cache_entries: int = 2000
     response_cache_bytes: int = 64_000_000
     status_interval_seconds: float = 60.0
@@ -92,6 +96,7 @@ class Settings:
     calendar_max_redirects: int = 5
     allow_private_addresses: bool = False
     feed_base_url: str | None = None
+    metrics_token: str | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -105,6 +110,9 @@ class Settings:
             max_aliases=_int("MAX_ALIASES", 30),
             max_tokens=_int("MAX_TOKENS", 4000),
             max_body_bytes=_int("MAX_BODY_BYTES", 1_000_000),
+            max_query_cost=_int("MAX_QUERY_COST", 100_000),
+            max_response_bytes=_int("MAX_RESPONSE_BYTES", 16_000_000),
+            execution_seconds=float(os.environ.get("EXECUTION_SECONDS") or 30),
             page_size_cap=_int("PAGE_SIZE_CAP", 100),
             max_window_days=_int("MAX_WINDOW_DAYS", 366),
             graphiql=_bool("GRAPHIQL", True),
@@ -112,6 +120,7 @@ class Settings:
             run_jobs=_bool("RUN_JOBS", True),
             confirm_interval_seconds=_float("CONFIRM_INTERVAL_SECONDS", 60),
             timeline_cache_entries=_int("TIMELINE_CACHE_ENTRIES", 1024),
+            timeline_cache_bytes=_int("TIMELINE_CACHE_BYTES", 64_000_000),
             response_cache_entries=_int("RESPONSE_CACHE_ENTRIES", 2000),
             response_cache_bytes=_int("RESPONSE_CACHE_BYTES", 64_000_000),
             status_interval_seconds=_float("STATUS_INTERVAL_SECONDS", 60),
@@ -125,5 +134,6 @@ class Settings:
             calendar_max_redirects=_int("CALENDAR_MAX_REDIRECTS", 5),
             allow_private_addresses=_bool("ALLOW_PRIVATE_ADDRESSES", False),
             feed_base_url=(os.environ.get("FEED_BASE_URL") or "").rstrip("/") or None,
+            metrics_token=os.environ.get("METRICS_TOKEN") or None,
         )
         return replace(settings, **overrides) if overrides else settings

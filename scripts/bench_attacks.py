@@ -54,7 +54,7 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-async def send(api: Any, document: str, token: str, timeout: float) -> dict[str, Any]:
+async def send(api: Any, document: str, token: str, seconds: float) -> dict[str, Any]:
     started = time.perf_counter()
     try:
         response = await asyncio.wait_for(
@@ -62,9 +62,9 @@ async def send(api: Any, document: str, token: str, timeout: float) -> dict[str,
                 "/graphql",
                 json={"query": document},
                 headers={"Authorization": f"Bearer {token}"},
-                timeout=timeout,
+                timeout=seconds,
             ),
-            timeout,
+            seconds,
         )
     except TimeoutError:
         return {"seconds": time.perf_counter() - started, "status": "timeout"}
@@ -108,14 +108,13 @@ async def main(args: argparse.Namespace) -> None:
             )
         if args.only in (None, "shifts"):
             doc = shifts_document(s["id"])
-            rows.append(
-                (f"shifts ({ALIASES} aliases)", await send(api, doc, viewer, args.timeout))
-            )
+            rows.append((f"shifts ({ALIASES} aliases)", await send(api, doc, viewer, args.timeout)))
     print(f"{'document':32} {'seconds':>9} {'status':>7} {'bytes':>11}  first error")
     for name, row in rows:
         print(
             f"{name:32} {row['seconds']:9.3f} {row['status']!s:>7} {row.get('bytes', 0):11d}  "
-            f"{row.get('error', '')}"
+            f"{row.get('error', '')}",
+            flush=True,
         )
     print(f"peak RSS of this process: {peak_rss_mb():.0f} MB")
 

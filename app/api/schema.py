@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+from typing import Any
+
 import strawberry
+from graphql import ASTValidationRule, get_operation_ast
+from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql.error import GraphQLError
 from strawberry.extensions import (
     AddValidationRules,
@@ -12,8 +17,12 @@ from strawberry.extensions import (
 )
 from strawberry.schema.config import StrawberryConfig
 from strawberry.types import ExecutionContext
+from strawberry.types.execution import PreExecutionError
+from strawberry.types.graphql import OperationType
 
+from app.api import cost
 from app.api.errors import ErrorShaping
+from app.api.execution import SharingExecutionContext
 from app.api.limits import document_limits
 from app.api.node import NodeQuery
 from app.api.scalars import SCALARS
@@ -81,19 +90,76 @@ class Subscription(DestinationSubscription):
 
 
 class RotagraphSchema(strawberry.Schema):
+    """The schema with the request budget: the cost model checked after validation and
+    before anything runs, and a time limit on queries. (Both hook Strawberry 0.341's
+    operation steps; the version is pinned.)"""
+
+    settings: Settings
+
     def process_errors(
         self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None
     ) -> None:
         # Expected errors are the client's business; unexpected ones are logged when masked.
         return None
 
+    async def _prepare_operation_async(
+        self, context: ExecutionContext, extensions_runner: Any
+    ) -> PreExecutionError | None:
+        refused = await super()._prepare_operation_async(context, extensions_runner)
+        if refused is not None or context.graphql_document is None:
+            return refused
+        operation = get_operation_ast(context.graphql_document, context.operation_name)
+        if operation is None:
+            return None
+        limits = cost.Limits(
+            max_window_days=self.settings.max_window_days,
+            page_default=min(100, self.settings.page_size_cap),
+        )
+        spent = cost.operation_cost(
+            self._schema, context.graphql_document, operation, context.variables, limits
+        )
+        if spent <= self.settings.max_query_cost:
+            return None
+        error = GraphQLError(
+            f"the query costs {spent:,.0f} tier-days, more than the limit of "
+            f"{self.settings.max_query_cost:,} (MAX_QUERY_COST): ask for fewer aliases, "
+            "tiers, pages or days",
+            extensions={
+                "code": "BAD_USER_INPUT",
+                "cost": round(spent),
+                "limit": self.settings.max_query_cost,
+            },
+        )
+        context.pre_execution_errors = [error]
+        return PreExecutionError(data=None, errors=[error])
+
+    async def _execute_operation(  # type: ignore[override]
+        self, execution_context: ExecutionContext, *args: Any, **kwargs: Any
+    ) -> Any:
+        run = super()._execute_operation(execution_context, *args, **kwargs)
+        if execution_context.operation_type == OperationType.MUTATION:
+            return await run  # a write is never cut short: it commits or rolls back whole
+        seconds = self.settings.execution_seconds
+        try:
+            async with asyncio.timeout(seconds):
+                return await run
+        except TimeoutError:
+            error = GraphQLError(
+                f"the query ran longer than {seconds:g} seconds (EXECUTION_SECONDS) and was "
+                "stopped: ask for fewer aliases, tiers, pages or days",
+                extensions={"code": "BAD_USER_INPUT"},
+            )
+            return GraphQLExecutionResult(data=None, errors=[error])
+
 
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
     # The limit rule is built once: ValidationCache keys on the rule classes, so building
     # it per request (as the stock factories do) would make every request miss the cache.
-    limits = [document_limits(settings.max_query_depth, settings.max_aliases)]
-    return RotagraphSchema(
+    limits: list[type[ASTValidationRule]] = [
+        document_limits(settings.max_query_depth, settings.max_aliases)
+    ]
+    schema = RotagraphSchema(
         query=Query,
         mutation=Mutation,
         subscription=Subscription,
@@ -105,7 +171,10 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
             ValidationCache,
             ErrorShaping,
         ],
+        execution_context_class=SharingExecutionContext,
     )
+    schema.settings = settings
+    return schema
 
 
 __all__ = ["AppError", "Mutation", "Query", "build_schema"]

@@ -182,6 +182,32 @@ class RotagraphGraphQL(GraphQL[Context, None]):
             return
         self.cache.put(key, answer, reads.expires)
 
+    def create_response(
+        self,
+        response_data: GraphQLHTTPResponse | list[GraphQLHTTPResponse],
+        sub_response: Response,
+    ) -> Response:
+        """The answer, unless it is over ``max_response_bytes``: then an error saying so."""
+        response = super().create_response(response_data, sub_response)
+        cap = self.settings.max_response_bytes
+        if len(response.body) > cap:
+            too_big = json.dumps(
+                {
+                    "data": None,
+                    "errors": [
+                        {
+                            "message": f"the answer is over {cap} bytes (MAX_RESPONSE_BYTES): "
+                            "ask for fewer fields, aliases, items or days",
+                            "extensions": {"code": "BAD_USER_INPUT", "limit": cap},
+                        }
+                    ],
+                },
+                separators=(",", ":"),
+            )
+            response = Response(too_big, media_type="application/json")
+            response.headers.raw.extend(sub_response.headers.raw)
+        return response
+
     def _too_large(self) -> JSONResponse:
         return JSONResponse(
             {

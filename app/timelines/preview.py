@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from app.contacts import service as contact_service
-from app.engine import OnDemandShiftInput, Shift, Timeline, compute_timeline
+from app.engine import OnDemandShiftInput, Shift, Timeline
 from app.errors import BadUserInput, Collector
 from app.layers import service as layer_service
 from app.tiers import models as tier_models
@@ -104,7 +104,7 @@ async def preview(
         tier.id
     ]
     try:
-        draft = compute_timeline(draft_input, start, end)
+        draft = await timeline_service.run_engine(draft_input, start, end)
     except ValueError as exc:
         raise BadUserInput(str(exc), field="draft") from None
     return draft, diff(saved, draft)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import strawberry
 
-from app import clock
+from app import clock, cooperative
 from app.api.context import Info, editor, viewer
 from app.api.relay import decode_id, decode_ids
 from app.contacts.types import ContactType
@@ -50,6 +50,8 @@ async def tier_shifts(root: Any, info: Info, from_: From, to: To) -> list[ShiftT
     _window(info, from_, to)
     shifts = await info.context.loaders.tier_shifts.load((root.pk, from_, to))
     people = await people_of(info, shifts)
+    if len(shifts) > cooperative.SLICE:
+        await cooperative.wait_turn()  # the tiers of a batch convert one loop turn each
     return [ShiftType.from_shift(root.pk, s, people) for s in shifts]
 
 

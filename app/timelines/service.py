@@ -1,18 +1,34 @@
-"""Computed timelines of tiers: one read, one engine call per tier, cached by data version."""
+"""Computed timelines of tiers: one read, one engine call per tier (in a worker thread),
+cached by data version."""
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from app.engine import Origin, Shift, Timeline, compute_timeline
+from app.engine import Origin, Shift, TierInput, Timeline, compute_timeline
 from app.errors import Collector
 from app.shifts import models as shift_models
 from app.tiers import models as tier_models
 from app.timelines.cache import CACHE
 from app.timelines.inputs import load_tier_inputs
+
+# One engine thread per process: the computation is pure Python, so more threads would only
+# take turns on the interpreter lock, and each one more would make the event loop wait longer
+# for its turn. The loop stays responsive while the thread works (create_app shortens the
+# interpreter's switch interval so the loop gets the lock back within half a millisecond).
+_ENGINE = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rotagraph-engine")
+
+
+async def run_engine(tier: TierInput, start: datetime, end: datetime) -> Timeline:
+    """``compute_timeline`` in the engine thread, off the event loop."""
+    return await asyncio.get_running_loop().run_in_executor(
+        _ENGINE, compute_timeline, tier, start, end
+    )
 
 
 def check_window(
@@ -47,7 +63,9 @@ async def compute(
     if missing:
         inputs = await load_tier_inputs(org_id=org_id, tiers=missing)
         for tier in missing:
-            timeline = compute_timeline(inputs[tier.id], start, end)
+            # Off the event loop, one tier at a time: a long computation never stalls other
+            # requests, and a cancelled request (time limit) stops between tiers.
+            timeline = await run_engine(inputs[tier.id], start, end)
             CACHE.put((tier.id, tier.data_version, start, end), timeline)
             out[tier.id] = timeline
     return out
