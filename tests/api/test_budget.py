@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import statistics
 import sys
 import time
@@ -15,13 +16,14 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 
 from app.engine import compute_timeline
 from app.tiers import models as tier_models
 from app.timelines import cache as timeline_cache
 from app.timelines.inputs import load_tier_inputs
 from tests.processes import start_app_server
-from tests.support import Api, prepare_database, running_app, table_counts
+from tests.support import Api, in_ci, prepare_database, running_app, table_counts
 from tests.timelines.factories import contacts, schedule, set_layers, weekly
 
 YEAR = {"from": "2026-03-01T00:00:00Z", "to": "2027-03-02T00:00:00Z"}
@@ -188,7 +190,12 @@ async def test_healthz_answers_while_maximum_cost_queries_run(tmp_path: Path) ->
     """Four queries at MAX_QUERY_COST (each: a different 30-day window of 20 hourly tiers,
     nothing cached) run on a real server while /healthz is probed; its p99 stays under
     100 ms. On a shared machine another process can take the CPU for a while: up to three
-    rounds are run and one must meet the bound (a stalled event loop fails all three)."""
+    rounds are run and one must meet the bound (a stalled event loop fails all three).
+    Outside CI, on a machine already oversubscribed by other processes, the bound says
+    nothing about this service: the test is skipped then."""
+    busy = os.getloadavg()[0]
+    if not in_ci() and busy > 2 * (os.cpu_count() or 1):
+        pytest.skip(f"load average {busy:.1f} on {os.cpu_count()} CPUs: latency not measurable")
     url = await prepare_database("sqlite", tmp_path)
     async with running_app(url, "sqlite") as api:
         s = await hourly_schedule(api, tiers=20)
