@@ -20,6 +20,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -35,7 +36,7 @@ from urllib.parse import urlencode, urlsplit
 import httpx
 import pytest
 import uvicorn
-from graphql import build_schema, graphql_sync
+from graphql import build_schema, get_operation_ast, graphql_sync, parse, validate
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -43,7 +44,14 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 from websockets.sync.client import ClientConnection, connect
 
-from app.api.graphiql import SCRIPTS, STATIC_DIR, STYLESHEETS, graphiql_html, graphiql_static_app
+from app.api.graphiql import (
+    EXAMPLES,
+    SCRIPTS,
+    STATIC_DIR,
+    STYLESHEETS,
+    graphiql_html,
+    graphiql_static_app,
+)
 
 TOKEN = "Bearer s3cret-token-for-the-test"
 SCHEMA = build_schema("type Query { hello: String }  type Subscription { tick: Int }")
@@ -125,6 +133,7 @@ async def test_static_app_serves_the_assets() -> None:
 
 @dataclass
 class Recorder:
+    schema: Any = SCHEMA  # what introspection answers with
     posts: list[dict[str, Any]] = field(default_factory=list)
     ws_inits: list[dict[str, Any]] = field(default_factory=list)
     ws_subscribes: list[dict[str, Any]] = field(default_factory=list)
@@ -141,8 +150,16 @@ def _build_app(recorder: Recorder) -> Starlette:
         body = await request.json()
         recorder.posts.append({"body": body, "authorization": request.headers.get("authorization")})
         if body.get("operationName") == "IntrospectionQuery":
+            if not request.headers.get("authorization"):  # as Rotagraph answers it
+                error = {
+                    "message": "a token is required",
+                    "extensions": {"code": "UNAUTHENTICATED"},
+                }
+                return JSONResponse({"data": None, "errors": [error]}, status_code=401)
             # a real schema, so GraphiQL loads one (any other query gets the trivial answer)
-            result = graphql_sync(SCHEMA, body["query"], variable_values=body.get("variables"))
+            result = graphql_sync(
+                recorder.schema, body["query"], variable_values=body.get("variables")
+            )
             return JSONResponse(result.formatted)
         return JSONResponse({"data": {"__typename": "Query"}})
 
@@ -399,7 +416,7 @@ def test_graphiql_runs_offline_in_chromium(live_server: LiveServer, browser_page
     [autorun] = recorder.posts_named("Autorun")
     assert autorun["body"]["query"] == query
     assert autorun["authorization"] is None  # the "<paste token>" placeholder is not sent
-    assert recorder.posts_named("IntrospectionQuery"), "GraphiQL fetched no schema"
+    assert not recorder.posts_named("IntrospectionQuery"), "introspection without a token"
 
     # 2. the headers editor shows the Authorization default, open and visible
     default = page.wait_for(f"{HEADERS_EDITOR}?.CodeMirror.getValue()", "the headers editor")
@@ -419,6 +436,10 @@ def test_graphiql_runs_offline_in_chromium(live_server: LiveServer, browser_page
             )
         time.sleep(0.05)
     assert recorder.posts_named("WithToken")[0]["authorization"] == TOKEN
+    # the schema is fetched with the token once it is typed
+    page.wait_for("document.getElementById('graphiql').dataset.schema === 'loaded'", "schema")
+    introspections = recorder.posts_named("IntrospectionQuery")
+    assert introspections and {p["authorization"] for p in introspections} == {TOKEN}
 
     _run_in_editor(page, "subscription Ticks { tick }", "Ticks")
     page.wait_for(f"{RESPONSE_TEXT}.includes('\"tick\": 1')", "the subscription event")
@@ -443,6 +464,7 @@ def test_graphiql_runs_offline_in_chromium(live_server: LiveServer, browser_page
         p["body"].get("operationName") == "IntrospectionQuery"
         for p in recorder.posts[posts_before:]
     )
+    assert all(p["authorization"] == TOKEN for p in recorder.posts_named("IntrospectionQuery"))
 
     # 5. nothing the page asked for went anywhere but our 127.0.0.1 server; no script errors
     page.evaluate("1")  # flush pending events
@@ -459,4 +481,72 @@ def test_graphiql_runs_offline_in_chromium(live_server: LiveServer, browser_page
         assert parts.scheme in {"http", "ws"}, url
         assert (parts.hostname, parts.port) == ("127.0.0.1", live_server.port), url
     errors = [e["params"] for e in events if e["method"] == "Runtime.exceptionThrown"]
+    assert not errors, errors
+
+
+# --------------------------------------------------------------------------- a first visit
+
+ROTAGRAPH_SCHEMA = build_schema(
+    (Path(__file__).resolve().parents[2] / "schema.graphql").read_text(encoding="utf-8")
+)
+EXAMPLE_NAMES = ["OnCallNow", "TierNextWeek", "CreateOnDemandShift", "WatchOnCall"]
+
+
+def test_examples_are_valid_operations_of_the_schema() -> None:
+    names = []
+    for example in EXAMPLES:
+        document = parse(example["query"])
+        assert validate(ROTAGRAPH_SCHEMA, document) == [], example["query"]
+        names.append(get_operation_ast(document).name.value)  # type: ignore[union-attr]
+        assert isinstance(json.loads(example["variables"] or "{}"), dict)
+    assert names == EXAMPLE_NAMES
+    kinds = [get_operation_ast(parse(e["query"])).operation.value for e in EXAMPLES]  # type: ignore[union-attr]
+    assert kinds == ["query", "query", "mutation", "subscription"]
+
+
+def test_a_first_visit_opens_examples_and_loads_the_schema_once_a_token_is_typed(
+    live_server: LiveServer, browser_page: Page
+) -> None:
+    page, recorder = browser_page, live_server.recorder
+    recorder.schema = ROTAGRAPH_SCHEMA
+    page.navigate(f"{live_server.base_url}/graphql")
+    page.wait_for("!!document.querySelector('.graphiql-container')", "the GraphiQL UI")
+    tabs = page.wait_for(
+        "(() => { const t = [...document.querySelectorAll('.graphiql-tab')]"
+        ".map(e => e.innerText.trim()); return t.length === 4 ? t : null; })()",
+        "the example tabs",
+    )
+    assert tabs == EXAMPLE_NAMES
+    # the examples' instants were filled in
+    state = json.loads(page.wait_for("localStorage.getItem('graphiql:tabState')", "the tabs"))
+    variables = " ".join(tab.get("variables") or "" for tab in state["tabs"])
+    assert "<now>" not in variables and "<in 7 days>" not in variables
+    assert re.search(r'"from": "\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z"', variables), variables
+
+    # no token yet: nothing sent, no error shown
+    time.sleep(1.0)
+    assert recorder.posts == []
+    assert page.evaluate("document.getElementById('graphiql').dataset.schema") == (
+        "waiting-for-token"
+    )
+    shown = page.evaluate("document.body.innerText")
+    assert "error" not in shown.lower() and "401" not in shown, shown
+
+    # a token typed into the headers: the schema arrives, with no reload
+    page.evaluate("window.rotagraphMarker = 'same page'")
+    token_headers = json.dumps({"Authorization": TOKEN})
+    page.evaluate(f"{HEADERS_EDITOR}.CodeMirror.setValue({json.dumps(token_headers)})")
+    page.wait_for("document.getElementById('graphiql').dataset.schema === 'loaded'", "the schema")
+    assert page.evaluate("window.rotagraphMarker") == "same page"
+    [introspection] = recorder.posts_named("IntrospectionQuery")
+    assert introspection["authorization"] == TOKEN
+    # Docs: the explorer lists the schema's root types
+    page.evaluate(
+        "document.querySelector('.graphiql-sidebar button[aria-label*=\"Documentation\"]').click()"
+    )
+    docs = page.wait_for(
+        "document.querySelector('.graphiql-doc-explorer')?.innerText", "the Docs explorer"
+    )
+    assert "Query" in docs and "Subscription" in docs, docs
+    errors = [e["params"] for e in page.cdp.events if e["method"] == "Runtime.exceptionThrown"]
     assert not errors, errors

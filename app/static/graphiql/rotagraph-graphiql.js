@@ -19,6 +19,17 @@
  *   Headers are kept in localStorage (shouldPersistHeaders); the user can turn that off
  *   in GraphiQL's settings dialog ("Persist headers").
  *
+ * Schema loading
+ *   The schema (Docs, completion) is introspected only once the headers hold a token: an
+ *   untouched page sends nothing and shows no error. Typing or pasting a token fetches the
+ *   schema at once (no reload), and so does changing it. Headers are per tab in GraphiQL;
+ *   a token typed in one tab is sent by the tabs whose headers carry none.
+ *
+ * Example operations
+ *   A first visit opens one tab per example of the page's config (who is on call now, a
+ *   tier's next week, an on-demand shift, a subscription); "<now>", "<in 2 hours>" and
+ *   "<in 7 days>" in their variables become instants. Tabs a visitor has are kept.
+ *
  * URL parameters
  *   ?query=<document>    pre-fills the query editor (also `variables`, `operationName`).
  *   &autorun=1           runs it once the editors are ready -- only when the document is a
@@ -67,6 +78,48 @@
       out[name] = value;
     });
     return out;
+  }
+
+  /* The bearer credential the headers' JSON carries, or "" (none, or the placeholder). */
+  function tokenOf(headersText) {
+    var parsed;
+    try {
+      parsed = JSON.parse(headersText || "{}");
+    } catch (e) {
+      return "";
+    }
+    var cleaned = cleanHeaders(parsed);
+    var name = Object.keys(cleaned).find(function (key) {
+      return key.toLowerCase() === "authorization";
+    });
+    return name ? String(cleaned[name]).trim() : "";
+  }
+
+  function storedHeaders(fallback) {
+    try {
+      var stored = window.localStorage.getItem("graphiql:headers");
+      return stored === null ? fallback : stored;
+    } catch (e) {
+      return fallback;
+    }
+  }
+
+  /* The examples' tabs, with "<now>"-style placeholders in their variables made instants. */
+  function exampleTabs(examples, headers) {
+    var now = Date.now();
+    var instants = {
+      "<now>": new Date(now),
+      "<in 2 hours>": new Date(now + 2 * 3600 * 1000),
+      "<in 7 days>": new Date(now + 7 * 24 * 3600 * 1000),
+    };
+    return (examples || []).map(function (example) {
+      var variables = example.variables || "";
+      Object.keys(instants).forEach(function (placeholder) {
+        var iso = instants[placeholder].toISOString().replace(/\.\d{3}Z$/, "Z");
+        variables = variables.split(placeholder).join(iso);
+      });
+      return { query: example.query, variables: variables, headers: headers };
+    });
   }
 
   function urlParameters() {
@@ -126,16 +179,29 @@
       subscriptionUrl: websocketUrl(endpoint),
     });
     /* The headers editor's JSON arrives in opts.headers: GraphiQL's fetcher sends it as HTTP
-       headers, and as the connection_init payload when it opens a subscription socket. */
-    var fetcher = function (graphQLParams, opts) {
-      var cleaned = Object.assign({}, opts || {}, { headers: cleanHeaders(opts && opts.headers) });
-      return baseFetcher(graphQLParams, cleaned);
-    };
+       headers, and as the connection_init payload when it opens a subscription socket. A new
+       fetcher per token makes GraphiQL introspect again when the token changes. */
+    function fetcherFor(token) {
+      var fetcher = function (graphQLParams, opts) {
+        var headers = cleanHeaders(opts && opts.headers);
+        var named = Object.keys(headers).some(function (key) {
+          return key.toLowerCase() === "authorization";
+        });
+        if (!named && token) {
+          /* Headers are per tab: a token typed in one tab serves the others too. */
+          headers.Authorization = token;
+        }
+        return baseFetcher(graphQLParams, Object.assign({}, opts || {}, { headers: headers }));
+      };
+      fetcher.token = token;
+      return fetcher;
+    }
 
     var params = urlParameters();
+    var token = tokenOf(storedHeaders(config.defaultHeaders));
     var props = {
-      fetcher: fetcher,
       defaultHeaders: config.defaultHeaders,
+      defaultTabs: exampleTabs(config.examples, config.defaultHeaders),
       isHeadersEditorEnabled: true,
       shouldPersistHeaders: true,
       defaultEditorToolsVisibility: "headers",
@@ -151,7 +217,31 @@
       props.operationName = params.operationName;
     }
 
-    window.ReactDOM.createRoot(root).render(window.React.createElement(window.GraphiQL, props));
+    var reactRoot = window.ReactDOM.createRoot(root);
+    function render() {
+      root.setAttribute("data-schema", token ? "loading" : "waiting-for-token");
+      props.fetcher = fetcherFor(token);
+      /* null: no introspection (and no error) until there is a token to send with it. */
+      props.schema = token ? undefined : null;
+      reactRoot.render(window.React.createElement(window.GraphiQL, props));
+    }
+    props.onSchemaChange = function (schema) {
+      if (schema) {
+        root.setAttribute("data-schema", "loaded");
+      }
+    };
+    var pending = null;
+    props.onEditHeaders = function (text) {
+      window.clearTimeout(pending);
+      pending = window.setTimeout(function () {
+        var typed = tokenOf(text);
+        if (typed && typed !== token) {
+          token = typed;
+          render();
+        }
+      }, 300);
+    };
+    render();
 
     if (params.autorun && params.query !== null) {
       if (isSingleQuery(params.query)) {
