@@ -146,14 +146,19 @@
     return operations.length === 1 && operations[0].operation === "query";
   }
 
-  /* Click "Execute" once the query, headers and response editors exist (bounded wait). */
-  function autorun(root) {
+  /* Click "Execute" once the editors exist and GraphiQL has parsed `query` in the query
+     editor (it parses debounced; a click before that runs nothing), bounded wait. */
+  function autorun(root, query) {
     var deadline = Date.now() + 15000;
     var timer = window.setInterval(function () {
       var button = root.querySelector(".graphiql-execute-button");
+      var editor = root.querySelector(".graphiql-query-editor .CodeMirror");
+      var cm = editor && editor.CodeMirror;
       var ready =
         button &&
-        root.querySelector(".graphiql-query-editor .CodeMirror") &&
+        cm &&
+        cm.getValue() === query &&
+        cm.documentAST &&
         root.querySelector(".graphiql-response .CodeMirror");
       if (ready) {
         window.clearInterval(timer);
@@ -245,7 +250,7 @@
 
     if (params.autorun && params.query !== null) {
       if (isSingleQuery(params.query)) {
-        autorun(root);
+        autorun(root, params.query);
       } else {
         root.setAttribute("data-autorun", "refused");
       }
