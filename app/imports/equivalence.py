@@ -18,6 +18,7 @@ from app import engine
 from app.imports import desired
 from app.imports import source as src
 from app.imports.rotations import engine_layer
+from app.imports.zones import UNKNOWN as UNKNOWN_ZONE
 
 Piece = tuple[datetime, datetime, frozenset[str]]
 
@@ -101,6 +102,7 @@ def _explain(
     schedule: src.Schedule,
     layer_notes: Sequence[tuple[list[tuple[datetime, datetime]], str]],
     notes: Sequence[str],
+    fallback: str,
 ) -> str:
     if schedule.cumulative and ours < theirs:
         return (
@@ -112,7 +114,7 @@ def _explain(
             return reason
     if notes:
         return notes[0]
-    return "unexplained"
+    return fallback
 
 
 def compare(
@@ -127,8 +129,10 @@ def compare(
     layers: dict[int, str],
     notes: Sequence[desired.Note],
     names: dict[str, str],
+    fallback: str = "unexplained",
 ) -> Equivalence | None:
-    """The comparison of one tier; None when the source rendered nothing to compare with."""
+    """The comparison of one tier; None when the source rendered nothing to compare with.
+    ``fallback`` explains a difference no note accounts for (e.g. edits kept here)."""
     if schedule.rendered is None or schedule.rendered_range is None:
         return None
     start = max(since, schedule.rendered_range[0])
@@ -155,7 +159,14 @@ def compare(
             layer_notes.extend((spans, r) for r in by_layer[source_layer])
     for o in schedule.overrides:
         layer_notes.extend(([(o.start, o.end)], r) for r in by_layer.get(o.id, []))
-    general = [n.reason for n in notes if n.kind in ("schedule", "layer")]
+    # notes that explain a difference anywhere: a layer left out, a zone that was guessed
+    present = {sid.split("/layer:", 1)[-1] for sid in layers.values()}
+    general = [
+        n.reason
+        for n in notes
+        if (n.kind == "layer" and n.source_id not in present)
+        or (n.kind == "schedule" and n.reason.startswith(UNKNOWN_ZONE))
+    ]
     cuts = sorted({start, end} | {p[0] for p in theirs} | {p[0] for p in ours})
     agreed = 0.0
     found: list[Disagreement] = []
@@ -169,7 +180,7 @@ def compare(
         if t_set == o_set:
             agreed += (b - a).total_seconds()
             continue
-        reason = _explain(a, b, t_set, o_set, schedule, layer_notes, general)
+        reason = _explain(a, b, t_set, o_set, schedule, layer_notes, general, fallback)
         src_names = tuple(sorted(names.get(u, u) for u in t_set))
         our_names = tuple(sorted(names.get(u, u) for u in o_set))
         last = found[-1] if found else None

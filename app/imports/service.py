@@ -110,6 +110,19 @@ def _tier_notes(mapped: desired.Mapped, schedule: src.Schedule) -> list[desired.
     ]
 
 
+def _fallback(report: Report, tier: desired.Tier) -> str:
+    """What explains a difference no note accounts for: edits kept here, else nothing known."""
+    kept = [
+        i.name
+        for i in report.items
+        if i.action == "KEEP"
+        and (i.source_id == tier.source_id or i.source_id.startswith(tier.source_id + "/"))
+    ]
+    if kept:
+        return "kept as edited here after the last import (" + ", ".join(kept[:3]) + ")"
+    return "unexplained"
+
+
 async def _report_equivalence(
     *,
     org_id: int,
@@ -161,6 +174,7 @@ async def _report_equivalence(
                 layers=layers,
                 notes=_tier_notes(mapped, source),
                 names=names,
+                fallback=_fallback(report, tier),
             )
             if result is not None:
                 report.equivalence.append(result)

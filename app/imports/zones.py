@@ -48,6 +48,7 @@ RAILS = {
     "Auckland": "Pacific/Auckland",
 }
 _IANA: frozenset[str] | None = None
+UNKNOWN = "unknown time zone"
 
 
 def zone_name(raw: str) -> tuple[str, str | None]:
@@ -59,4 +60,4 @@ def zone_name(raw: str) -> tuple[str, str | None]:
         return raw, None
     if raw in RAILS:
         return RAILS[raw], None
-    return "UTC", f"unknown time zone {raw!r}: imported as UTC"
+    return "UTC", f"{UNKNOWN} {raw!r}: imported as UTC"

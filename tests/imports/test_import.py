@@ -165,6 +165,10 @@ async def test_rerun_updates_in_place_and_keeps_local_edits(db: str) -> None:
         item = next(i for i in kept.items if i.source_id == weekly.source_id)
         assert item.action == "KEEP" and "edited here" in item.reason
         assert (await Layer.get(id=layer.id)).name == "Weekly (ours)"
+        web = next(e for e in kept.equivalence if e.source_schedule_id == "PSWEB")
+        assert web.disagreements and all(
+            d.reason.startswith("kept as edited here") for d in web.disagreements
+        )
 
         replaced = await run(
             org_id=org_id,
