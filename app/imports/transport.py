@@ -16,7 +16,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Protocol
@@ -43,14 +43,12 @@ class FileTransport:
     """Reads ``<root>/<path>.json``; query parameters are ignored (the file holds it all)."""
 
     root: Path
-    reads: list[str] = field(default_factory=list)
 
     async def get(self, path: str, params: Mapping[str, str] | None = None) -> Any:
         relative = path.strip("/")
         target = (self.root / f"{relative}.json").resolve()
         if self.root.resolve() not in target.parents:
             raise SourceError(f"{path!r} is outside the import directory", field="path")
-        self.reads.append(relative)
         try:
             raw = target.read_bytes()
         except FileNotFoundError:
@@ -115,7 +113,6 @@ class HttpTransport:
     base_url: str
     headers: Mapping[str, str]
     session: aiohttp.ClientSession
-    requests: int = 0
 
     @property
     def host(self) -> str:
@@ -139,7 +136,6 @@ class HttpTransport:
     ) -> outbound.Reply:
         failure = ""
         for attempt in range(ATTEMPTS):
-            self.requests += 1
             try:
                 reply = await send(
                     self.session, self.url(path), headers=self.headers, params=params
