@@ -25,7 +25,11 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
-from strawberry.subscriptions.protocols.graphql_ws.types import CompleteMessage
+from strawberry.subscriptions.protocols.graphql_ws.types import (
+    CompleteMessage,
+    ErrorMessage,
+    StartMessage,
+)
 
 from app.api.context import Context
 
@@ -92,6 +96,26 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         super().__init__(*args, **kwargs)
         self.websocket = _ExplainedClose(self.websocket, self.context)  # type: ignore[assignment]
 
+    async def handle_start(self, message: StartMessage) -> None:
+        # Strawberry reads message["id"] and payload["query"] unchecked: a malformed start
+        # would end the connection with a server traceback.
+        operation_id = message.get("id")
+        payload = message.get("payload")
+        if (
+            not isinstance(operation_id, str)
+            or not isinstance(payload, dict)
+            or not isinstance(payload.get("query"), str)
+        ):
+            await self.send_message(
+                ErrorMessage(
+                    type="error",
+                    id=operation_id if isinstance(operation_id, str) else "",
+                    payload={"message": "a start message needs an id and payload.query"},
+                )
+            )
+            return
+        await super().handle_start(message)
+
     async def handle_async_results(
         self,
         operation_id: str,
@@ -99,9 +123,10 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         operation_name: str | None,
         variables: dict[str, object] | None,
     ) -> None:
-        if operation_type(query, operation_name) in {None, OperationType.SUBSCRIPTION}:
+        if operation_type(query, operation_name) == OperationType.SUBSCRIPTION:
             await super().handle_async_results(operation_id, query, operation_name, variables)
             return
+        # Queries, mutations and documents that do not parse: one answer (errors included).
         try:
             result = await self.schema.execute(
                 query,

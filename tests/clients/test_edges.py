@@ -4,6 +4,7 @@ requests; none of it leaves a traceback in the server's log."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -94,6 +95,40 @@ async def test_websocket_auth_shapes(
                 assert why in first["payload"]["message"]
                 assert first["payload"]["extensions"]["code"] == "UNAUTHENTICATED"
     assert "Traceback" not in server.log()
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+async def test_odd_websocket_messages_leave_no_traceback(
+    served: tuple[AppServer, Tokens], matrix: Matrix, protocol: str
+) -> None:
+    server, tokens = served
+    bearer = f"Bearer {tokens.viewer}"
+    start = "subscribe" if protocol == "graphql-transport-ws" else "start"
+    odd: list[list[str | bytes]] = [
+        ["not json"],
+        [b"\x00\x01 binary"],
+        [json.dumps({"type": "no-such-type"})],
+        [json.dumps({"id": "1", "type": start, "payload": {"query": "{ viewer { id } }"}})],
+        [json.dumps({"type": "connection_init", "payload": "a string"})],
+        [
+            json.dumps({"type": "connection_init", "payload": {"Authorization": bearer}}),
+            json.dumps({"id": "1", "type": start, "payload": {"query": "subscription { nope }"}}),
+            json.dumps({"id": "2", "type": start, "payload": {"query": "{{{"}}),
+            json.dumps({"id": "3", "type": start, "payload": {}}),
+            json.dumps({"id": "4", "type": start}),
+        ],
+    ]
+    with matrix.case(f"WebSocket, {protocol}", "odd messages answered without a traceback"):
+        for messages in odd:
+            async with websockets.connect(server.ws, subprotocols=[protocol]) as ws:  # type: ignore[list-item]
+                for message in messages:
+                    await ws.send(message)
+                try:
+                    for _ in range(6):
+                        await asyncio.wait_for(ws.recv(), 0.5)
+                except (TimeoutError, websockets.ConnectionClosed):
+                    pass
+        assert "Traceback" not in server.log(), server.log()
 
 
 SUBSCRIPTION = 'subscription { onCallChanged(scheduleId: "U2NoZWR1bGU6MQ==") { id } }'

@@ -41,7 +41,7 @@ CREATE_CONTACT = """mutation($i: CreateContactInput!) { createContact(input: $i)
 ON_CALL = """subscription($s: ID!) { onCallChanged(scheduleId: $s) {
   id onCallNow { assignees { name } } } }"""
 DEST_STATUS = """subscription($s: ID!) { destinationStatusChanged(scheduleId: $s) {
-  id status } }"""
+  id status statusReason lastError } }"""
 ON_DEMAND = "mutation($i: CreateOnDemandShiftInput!) { createOnDemandShift(input: $i) { id } }"
 EXPORT = "mutation($id: ID!) { exportDestination(id: $id, wait: true) { status } }"
 
@@ -143,6 +143,7 @@ async def test_gql_over_http_and_both_websocket_protocols(
                     await remote.ok(EXPORT, {"id": dest["id"]})
                     event = (await asyncio.wait_for(status, 10))["destinationStatusChanged"]
                     assert event["id"] == dest["id"] and event["status"] == "OK"
+                    assert event["statusReason"] is None and event["lastError"] is None
     assert "Traceback" not in server.log()
 
 
