@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import hmac
+import logging
+import re
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -26,6 +29,7 @@ from app.clock import Clock, SystemClock
 from app.db import is_postgres, tortoise_config
 from app.destinations import tracking as destination_tracking
 from app.destinations import worker as export_worker
+from app.errors import Unauthenticated
 from app.jobs.confirm import confirm_stale_tiers
 from app.jobs.queue import prune as prune_jobs
 from app.jobs.queue import release_all_running
@@ -45,7 +49,24 @@ async def healthz(request: Request) -> JSONResponse:
 
 
 async def metrics(graphql: RotagraphGraphQL, request: Request) -> PlainTextResponse:
-    """Counters for operators (Prometheus text format); no data, so no token."""
+    """Counters for operators (Prometheus text format). Needs ``Authorization: Bearer``
+    with ``METRICS_TOKEN`` when that is set, else with any valid API token."""
+    settings: Settings = request.app.state.settings
+    given = request.headers.get("authorization", "")
+    if settings.metrics_token is not None:
+        allowed = hmac.compare_digest(given.encode(), f"Bearer {settings.metrics_token}".encode())
+    else:
+        try:
+            await auth_service.authenticate(authorization=given or None, now=graphql.clock.now())
+            allowed = True
+        except Unauthenticated:
+            allowed = False
+    if not allowed:
+        return PlainTextResponse(
+            "metrics need Authorization: Bearer <METRICS_TOKEN or an API token>\n",
+            status_code=401,
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     lines = []
     for name, value in graphql.cache.metrics().items():
         lines.append(f"rotagraph_response_cache_{name} {value}")
@@ -70,6 +91,27 @@ def background_jobs(settings: Settings) -> list[Job]:
     ]
 
 
+class _FeedSecrets(logging.Filter):
+    """Hides the secret of feed URLs (``/feeds/rgf_….ics``) in uvicorn's access log."""
+
+    _SECRET = re.compile(r"/feeds/[^/?#\s\"]+")
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                self._SECRET.sub("/feeds/***", a) if isinstance(a, str) else a for a in record.args
+            )
+        elif isinstance(record.msg, str):
+            record.msg = self._SECRET.sub("/feeds/***", record.msg)
+        return True
+
+
+def _hide_feed_secrets() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, _FeedSecrets) for f in access.filters):
+        access.addFilter(_FeedSecrets())
+
+
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
@@ -77,6 +119,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
     # loop thread asks for the interpreter lock back after 0.5 ms instead of 5 ms, so short
     # requests (/healthz) are not held up behind a long computation.
     sys.setswitchinterval(0.0005)
+    _hide_feed_secrets()
     TIMELINE_CACHE.max_entries = settings.timeline_cache_entries
     TIMELINE_CACHE.max_bytes = settings.timeline_cache_bytes
     graphql = RotagraphGraphQL(build_schema(settings), settings=settings, clock=clock)

@@ -9,7 +9,10 @@ from strawberry.scalars import JSON
 
 from app.api.context import Info
 from app.api.relay import Node, encode_id
+from app.auth.roles import Role
 from app.destinations import models
+from app.destinations.adapters import adapter_for
+from app.destinations.adapters.base import redacted
 
 if TYPE_CHECKING:
     from app.schedules.types import ScheduleType
@@ -47,7 +50,7 @@ class DestinationType(Node):
     tier_number: int
     position: int = strawberry.field(description="Assignee position: 1 = primary, 2 = secondary…")
     auto_export: bool
-    config: JSON
+    config_value: strawberry.Private[dict[str, Any]]
     secret_keys: list[str]
     exported_until: datetime | None = strawberry.field(
         description="The end of the last shift the destination has received."
@@ -61,6 +64,17 @@ class DestinationType(Node):
     )
     last_attempt_at: datetime | None
     last_success_at: datetime | None
+
+    @strawberry.field(
+        description="The destination's settings. Values that are credentials (a webhook's "
+        "`url`, a CalDAV `url` and `username`) are shown to EDITOR and above; a VIEWER reads "
+        "them redacted (a URL keeps its scheme and host: `https://hooks.example.com/***`)."
+    )
+    def config(self, info: Info) -> JSON:
+        auth = info.context.auth
+        if auth is not None and auth.role.allows(Role.EDITOR):
+            return JSON(self.config_value)
+        return JSON(redacted(adapter_for(self.kind.value), self.config_value))
 
     @strawberry.field
     async def schedule(
@@ -83,7 +97,7 @@ class DestinationType(Node):
             tier_number=m.tier_number,
             position=m.position,
             auto_export=m.auto_export,
-            config=JSON(m.config),
+            config_value=dict(m.config),
             secret_keys=sorted(m.secrets),
             exported_until=m.exported_until,
             status=ExportStatus(m.status),

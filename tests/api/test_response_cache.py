@@ -22,7 +22,8 @@ async def cached(backend: str, tmp_path: Path) -> AsyncIterator[Api]:
 
 
 async def metrics(api: Api) -> dict[str, int]:
-    text = (await api.client.get("/metrics")).text
+    auth = {"Authorization": f"Bearer {api.tokens['VIEWER']}"}
+    text = (await api.client.get("/metrics", headers=auth)).text
     out = {}
     for line in text.splitlines():
         name, value = line.rsplit(" ", 1)

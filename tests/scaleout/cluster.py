@@ -268,6 +268,7 @@ BASE_ENV = {
     "CALENDAR_IMPORT_INTERVAL_SECONDS": "3600",
     "EXPORT_POLL_SECONDS": "0.5",
     "GRAPHIQL": "false",
+    "ALLOW_PRIVATE_ADDRESSES": "true",  # the test receivers listen on loopback
 }
 
 

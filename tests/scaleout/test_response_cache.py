@@ -27,9 +27,11 @@ CREATE_CONTACT = (
 ROUNDS = 25
 
 
-async def cache_metrics(base: str) -> dict[str, int]:
+async def cache_metrics(base: str, token: str) -> dict[str, int]:
     async with httpx.AsyncClient() as client:
-        text = (await client.get(f"{base}/metrics")).text
+        text = (
+            await client.get(f"{base}/metrics", headers={"Authorization": f"Bearer {token}"})
+        ).text
     out = {}
     for line in text.splitlines():
         name, value = line.rsplit(" ", 1)
@@ -68,7 +70,7 @@ async def test_a_write_is_read_back_at_once_through_every_process_cache(
                 )
                 assert sorted(n["name"] for n in data["contacts"]["nodes"]) == names
         for node in (a, b):
-            assert (await cache_metrics(node.base))["hits"] >= ROUNDS
+            assert (await cache_metrics(node.base, admin))["hits"] >= ROUNDS
 
 
 async def test_a_background_export_is_read_back_through_another_process_cache(
@@ -85,12 +87,12 @@ async def test_a_background_export_is_read_back_through_another_process_cache(
             await gql(b, admin, EXPORT, {"id": dest, "w": False})
             await asyncio.wait_for(hook.held.wait(), 20)
             # ... while A caches the answer of the current version (the mutation's bump).
-            hits = (await cache_metrics(a.base))["hits"]
+            hits = (await cache_metrics(a.base, admin))["hits"]
             for _ in range(2):
                 assert (await gql(a, admin, DESTINATION_STATUS, {"id": dest}))["destination"][
                     "status"
                 ] == "PENDING"
-            assert (await cache_metrics(a.base))["hits"] == hits + 1
+            assert (await cache_metrics(a.base, admin))["hits"] == hits + 1
             hook.release.set()
 
             async def recorded() -> bool:
@@ -187,4 +189,4 @@ async def test_a_viewer_and_an_admin_never_share_an_entry(
                         else:
                             assert doc["errors"][0]["extensions"]["code"] == "FORBIDDEN"
         for node in cluster.nodes:
-            assert (await cache_metrics(node.base))["hits"] >= 2
+            assert (await cache_metrics(node.base, admin))["hits"] >= 2

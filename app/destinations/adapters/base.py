@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 import aiohttp
 
@@ -74,6 +75,9 @@ class Adapter(Protocol):
     address_field: str
     default_address: str | None
     bound_secrets: tuple[str, ...]
+    # Config keys that are credentials themselves (a webhook URL carries its own token):
+    # shown to EDITOR and above only.
+    credential_config: tuple[str, ...]
 
     def check_config(
         self, config: Mapping[str, Any], secrets: Mapping[str, Any]
@@ -84,6 +88,19 @@ class Adapter(Protocol):
     async def export(
         self, request: ExportRequest, session: aiohttp.ClientSession
     ) -> ExportResult: ...
+
+
+def redacted(adapter: Adapter, config: Mapping[str, Any]) -> dict[str, Any]:
+    """``config`` with its credential values hidden: a URL keeps its scheme and host."""
+    out = dict(config)
+    for key in adapter.credential_config:
+        value = out.get(key)
+        if isinstance(value, str) and "://" in value:
+            parts = urlsplit(value)
+            out[key] = f"{parts.scheme}://{parts.hostname or ''}/***"
+        elif value is not None:
+            out[key] = "***"
+    return out
 
 
 def address_of(adapter: Adapter, config: Mapping[str, Any]) -> str | None:

@@ -98,6 +98,7 @@ class CalDavAdapter:
     address_field = "url"
     default_address: str | None = None
     bound_secrets: tuple[str, ...] = ("password",)
+    credential_config: tuple[str, ...] = ("url", "username")
 
     def check_config(
         self, config: Mapping[str, Any], secrets: Mapping[str, Any]

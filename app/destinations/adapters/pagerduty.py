@@ -143,6 +143,7 @@ class PagerDutyAdapter:
     address_field = "baseUrl"
     default_address: str | None = DEFAULT_BASE_URL
     bound_secrets: tuple[str, ...] = ("apiToken",)
+    credential_config: tuple[str, ...] = ()
 
     def check_config(
         self, config: Mapping[str, Any], secrets: Mapping[str, Any]

@@ -56,6 +56,7 @@ class WebhookAdapter:
     default_address: str | None = None
     # The signing secret never travels (only signatures do), so it may stay on a new URL.
     bound_secrets: tuple[str, ...] = ()
+    credential_config: tuple[str, ...] = ("url",)
 
     def check_config(
         self, config: Mapping[str, Any], secrets: Mapping[str, Any]
