@@ -27,6 +27,7 @@ MODEL_MODULES = [
     "app.jobs.models",
     "app.calendars.models",
     "app.imports.models",
+    "app.cover_requests.models",
 ]
 MIGRATIONS_MODULE = "app.migrations"
 

@@ -26,6 +26,7 @@ from app.brokers import broker_for
 from app.calendars import feeds as calendar_feeds
 from app.calendars import importer as calendar_importer
 from app.clock import Clock, SystemClock
+from app.cover_requests.expiry import expire_started as expire_cover_requests
 from app.db import is_postgres, tortoise_config
 from app.destinations import tracking as destination_tracking
 from app.destinations import worker as export_worker
@@ -35,6 +36,7 @@ from app.jobs.queue import prune as prune_jobs
 from app.jobs.queue import release_all_running
 from app.jobs.runner import Job, JobRunner, run_with_clock
 from app.jobs.status import tick as status_tick
+from app.people import signin as sign_in
 from app.pubsub import InProcessBroker
 from app.settings import Settings
 from app.timelines.cache import CACHE as TIMELINE_CACHE
@@ -82,6 +84,7 @@ def background_jobs(settings: Settings) -> list[Job]:
     return [
         Job("confirm", settings.confirm_interval_seconds, confirm_stale_tiers),
         Job("status", settings.status_interval_seconds, status_tick),
+        Job("cover-expiry", settings.status_interval_seconds, expire_cover_requests),
         Job("prune-jobs", 3600, prune_jobs),
         Job(
             "calendar-import",
@@ -170,6 +173,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             Route("/healthz", healthz),
             Route("/metrics", partial(metrics, graphql)),
             Route("/feeds/{secret}.ics", calendar_feeds.serve, methods=["GET"]),
+            Route("/sign-in", sign_in.exchange, methods=["POST"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Mount("/static/graphiql", graphiql_static_app(), name="graphiql-static"),

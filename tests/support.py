@@ -19,7 +19,7 @@ from tortoise.backends.base.executor import EXECUTOR_CACHE
 
 from app import versions
 from app.auth import service as auth_service
-from app.auth.roles import Role
+from app.auth.roles import ORGANIZATION_ROLES
 from app.clock import FixedClock
 from app.db import is_postgres, tortoise_config
 from app.main import create_app
@@ -229,7 +229,7 @@ async def running_app(url: str, backend: str, **overrides: Any) -> AsyncIterator
             api = Api(client=client, url=url, backend=backend, clock=clock)
             org = await auth_service.create_organization(name="Acme")
             api.org_id = org.id
-            for role in Role:
+            for role in ORGANIZATION_ROLES:
                 _, secret = await auth_service.create_token(
                     org_id=org.id, name=role.value.lower(), role=role
                 )

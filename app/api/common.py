@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import date
+from datetime import date, datetime
 
 import strawberry
 
@@ -34,3 +34,15 @@ class SortDirection(enum.Enum):
 class DateRangeInput:
     from_: date = strawberry.field(name="from")
     to: date
+
+
+@strawberry.input(description="A stretch of time [from, to), offsets required.")
+class InstantRangeInput:
+    from_: datetime = strawberry.field(name="from")
+    to: datetime
+
+
+@strawberry.type(description="A stretch of time [from, to), UTC.")
+class InstantRange:
+    from_: datetime = strawberry.field(name="from", description="Inclusive.")
+    to: datetime = strawberry.field(description="Exclusive.")

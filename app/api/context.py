@@ -12,7 +12,7 @@ from strawberry.types import Info as StrawberryInfo
 
 from app import versions
 from app.api.loaders import Loaders
-from app.auth.roles import Role
+from app.auth.roles import Actor, Role
 from app.auth.service import Auth
 from app.clock import Clock
 from app.errors import Forbidden, Unauthenticated
@@ -75,3 +75,19 @@ def admin(info: Info) -> int:
     org_id = info.context.require(Role.ADMIN).org_id
     versions.writing(org_id)
     return org_id
+
+
+def writer(info: Info) -> Auth:
+    """A caller allowed to write something: EDITOR, ADMIN or a PERSON token (which the
+    service then holds to its own contact). VIEWER tokens are refused."""
+    auth = info.context.require(Role.VIEWER)
+    if auth.role == Role.VIEWER:
+        raise Forbidden("this needs the EDITOR role or a personal token; the token has VIEWER")
+    versions.writing(auth.org_id)
+    return auth
+
+
+def acting(info: Info) -> Actor:
+    """A caller writing for a contact: EDITOR or ADMIN for anyone, a PERSON token only for its
+    own contact (the service checks each contact it touches)."""
+    return writer(info).actor()

@@ -14,6 +14,7 @@ from tortoise.models import Model
 from app.calendars import models as calendar_models
 from app.calendars import service as calendar_service
 from app.contacts import models as contact_models
+from app.cover_requests import models as cover_models
 from app.destinations import models as destination_models
 from app.groups import models as group_models
 from app.layers import models as layer_models
@@ -99,6 +100,8 @@ class Loaders:
             calendar_models.ConnectedCalendar, "connection_id", "position", org_id
         )
         self.calendar_feed = by_id(calendar_models.CalendarFeed, org_id)
+        self.cover_request = by_id(cover_models.CoverRequest, org_id)
+        self.offers_by_request = children(cover_models.CoverOffer, "cover_request_id", "id", org_id)
         self.contact_availability: DataLoader[
             calendar_service.AvailabilityKey, list[calendar_service.BusySpan]
         ] = DataLoader(load_fn=partial(calendar_service.availability_many, org_id=org_id))

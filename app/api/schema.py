@@ -29,6 +29,11 @@ from app.api.scalars import SCALARS
 from app.auth.resolvers import AuthMutation, AuthQuery
 from app.calendars.resolvers import CalendarMutation, CalendarQuery
 from app.contacts.resolvers import ContactMutation, ContactQuery
+from app.cover_requests.resolvers import (
+    CoverRequestMutation,
+    CoverRequestQuery,
+    CoverRequestSubscription,
+)
 from app.destinations.resolvers import (
     DestinationMutation,
     DestinationQuery,
@@ -39,6 +44,7 @@ from app.groups.resolvers import GroupMutation, GroupQuery
 from app.imports.resolvers import ImportMutation
 from app.layers.resolvers import LayerMutation, LayerQuery
 from app.on_demand_shifts.resolvers import OnDemandShiftMutation, OnDemandShiftQuery
+from app.people.resolvers import PeopleMutation, PeopleQuery
 from app.schedules.resolvers import ScheduleMutation, ScheduleQuery
 from app.settings import Settings
 from app.substitutions.resolvers import SubstitutionMutation, SubstitutionQuery
@@ -50,12 +56,14 @@ from app.timelines.resolvers import TimelineMutation, TimelineQuery
 class Query(
     NodeQuery,
     AuthQuery,
+    PeopleQuery,
     ContactQuery,
     GroupQuery,
     ScheduleQuery,
     TierQuery,
     LayerQuery,
     SubstitutionQuery,
+    CoverRequestQuery,
     OnDemandShiftQuery,
     TimelineQuery,
     DestinationQuery,
@@ -69,12 +77,14 @@ class Query(
 )
 class Mutation(
     AuthMutation,
+    PeopleMutation,
     ContactMutation,
     GroupMutation,
     ScheduleMutation,
     TierMutation,
     LayerMutation,
     SubstitutionMutation,
+    CoverRequestMutation,
     OnDemandShiftMutation,
     TimelineMutation,
     DestinationMutation,
@@ -85,7 +95,7 @@ class Mutation(
 
 
 @strawberry.type(description="Live events over WebSocket (graphql-transport-ws or graphql-ws).")
-class Subscription(DestinationSubscription):
+class Subscription(DestinationSubscription, CoverRequestSubscription):
     pass
 
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
-from app.api.context import Info, admin, viewer
+from app.api.context import Info, admin, viewer, writer
 from app.api.relay import Connection, decode_id, paginate
 from app.auth import models, service
 from app.auth.types import ApiTokenType, CreatedApiToken, OrganizationType, Role, Viewer
@@ -38,7 +38,12 @@ class AuthQuery:
 
 @strawberry.type
 class AuthMutation:
-    @strawberry.mutation(description="Create a token (ADMIN only); its secret is shown once.")
+    @strawberry.mutation(
+        description=(
+            "Create an organization token (ADMIN only); its secret is shown once. Personal "
+            "(PERSON) tokens are made with `createPersonalToken`."
+        )
+    )
     async def create_api_token(self, info: Info, name: str, role: Role) -> CreatedApiToken:
         org_id = admin(info)
         async with transaction():
@@ -47,12 +52,17 @@ class AuthMutation:
             )
         return CreatedApiToken(token=ApiTokenType.from_model(token), secret=secret)
 
-    @strawberry.mutation(description="Revoke a token (ADMIN only); it fails at once after.")
+    @strawberry.mutation(
+        description=(
+            "Revoke a token; it fails at once after. ADMIN revokes any token, EDITOR personal "
+            "tokens, a personal token those of its own contact."
+        )
+    )
     async def revoke_api_token(self, info: Info, id: strawberry.ID) -> ApiTokenType:
-        org_id = admin(info)
+        auth = writer(info)
         async with transaction():
             token = await service.revoke_token(
-                org_id=org_id,
+                by=auth,
                 token_id=decode_id(id, "ApiToken"),
                 now=info.context.clock.now(),
             )

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 
 from app import pubsub
 from app.auth import models
-from app.auth.roles import Role
-from app.errors import BadUserInput, NotFound, Unauthenticated
+from app.auth.roles import ORGANIZATION_ROLES, Actor, Role
+from app.errors import BadUserInput, Forbidden, NotFound, Unauthenticated
 
 TOKEN_PREFIX = "rg_"
 LAST_USED_RESOLUTION = timedelta(minutes=1)
@@ -24,6 +24,11 @@ class Auth:
     org_id: int
     role: Role
     token_id: int
+    contact_id: int | None = None
+    """The contact a PERSON token acts for; None for organization tokens."""
+
+    def actor(self) -> Actor:
+        return Actor(org_id=self.org_id, token_id=self.token_id, contact_id=self.contact_id)
 
 
 def hash_token(token: str) -> str:
@@ -41,14 +46,26 @@ async def create_organization(*, name: str) -> models.Organization:
     return await models.Organization.create(name=name)
 
 
-async def create_token(*, org_id: int, name: str, role: Role) -> tuple[models.ApiToken, str]:
-    """A new token and its secret; the secret is returned here once and never again."""
+async def create_token(
+    *, org_id: int, name: str, role: Role, contact_id: int | None = None
+) -> tuple[models.ApiToken, str]:
+    """A new token and its secret; the secret is returned here once and never again.
+
+    Organization roles take no contact; a PERSON token needs its contact (already checked to
+    be in the organization: see ``app.auth.personal``)."""
     name = name.strip()
     if not name:
         raise BadUserInput("must not be empty", field="name")
+    if (role == Role.PERSON) != (contact_id is not None):
+        allowed = ", ".join(r.value for r in ORGANIZATION_ROLES)
+        raise BadUserInput(
+            f"must be one of {allowed}; personal tokens are made with createPersonalToken",
+            field="role",
+        )
     secret = _new_secret()
     token = await models.ApiToken.create(
         organization_id=org_id,
+        contact_id=contact_id,
         name=name,
         role=role.value,
         token_hash=hash_token(secret),
@@ -57,10 +74,24 @@ async def create_token(*, org_id: int, name: str, role: Role) -> tuple[models.Ap
     return token, secret
 
 
-async def revoke_token(*, org_id: int, token_id: int, now: datetime) -> models.ApiToken:
-    token = await models.ApiToken.get_or_none(id=token_id, organization_id=org_id)
+def may_revoke(by: Auth, token: models.ApiToken) -> bool:
+    """ADMIN revokes any token; EDITOR personal tokens; a PERSON its own contact's tokens."""
+    if by.role == Role.ADMIN:
+        return True
+    if by.role == Role.EDITOR:
+        return token.contact_id is not None
+    return by.role == Role.PERSON and token.contact_id == by.contact_id
+
+
+async def revoke_token(*, by: Auth, token_id: int, now: datetime) -> models.ApiToken:
+    token = await models.ApiToken.get_or_none(id=token_id, organization_id=by.org_id)
     if token is None:
         raise NotFound("ApiToken", token_id)
+    if not may_revoke(by, token):
+        raise Forbidden(
+            "ADMIN revokes any token, EDITOR personal tokens, a personal token those of its"
+            " own contact"
+        )
     if token.revoked_at is None:
         token.revoked_at = now
         await token.save(update_fields=["revoked_at"])
@@ -116,7 +147,12 @@ async def authenticate(*, authorization: str | None, now: datetime) -> Auth:
     if token.last_used_at is None or now - token.last_used_at >= LAST_USED_RESOLUTION:
         # Recorded at a one-minute resolution so reads do not write on every request.
         await models.ApiToken.filter(id=token.id).update(last_used_at=now)
-    auth = Auth(org_id=token.organization_id, role=Role(token.role), token_id=token.id)
+    auth = Auth(
+        org_id=token.organization_id,
+        role=Role(token.role),
+        token_id=token.id,
+        contact_id=token.contact_id,
+    )
     if len(_auth_cache) >= AUTH_CACHE_ENTRIES:
         _auth_cache.clear()
     _auth_cache[digest] = (auth, time.monotonic() + AUTH_CACHE_SECONDS)

@@ -11,11 +11,19 @@ from app.auth import models
 from app.auth.roles import Role as RoleValue
 
 
-@strawberry.enum(description="VIEWER reads, EDITOR writes, ADMIN also manages tokens.")
+@strawberry.enum(
+    description=(
+        "VIEWER reads, EDITOR writes, ADMIN also manages organization tokens and "
+        "destinations. PERSON: a personal token bound to one contact; it reads like a VIEWER "
+        "and writes only that contact's cover requests and offers, unavailability "
+        "substitutions and calendar connections."
+    )
+)
 class Role(enum.Enum):
     VIEWER = "VIEWER"
     EDITOR = "EDITOR"
     ADMIN = "ADMIN"
+    PERSON = "PERSON"
 
     def to_domain(self) -> RoleValue:
         return RoleValue(self.value)
@@ -41,6 +49,9 @@ class ApiTokenType(Node):
     prefix: str = strawberry.field(
         description="The first characters of the secret, to tell tokens apart."
     )
+    contact_id: strawberry.ID | None = strawberry.field(
+        description="The contact a PERSON token acts for; null for organization tokens."
+    )
     created_at: datetime
     last_used_at: datetime | None
     revoked_at: datetime | None
@@ -53,6 +64,7 @@ class ApiTokenType(Node):
             name=m.name,
             role=Role(m.role),
             prefix=m.prefix,
+            contact_id=None if m.contact_id is None else encode_id("Contact", m.contact_id),
             created_at=m.created_at,
             last_used_at=m.last_used_at,
             revoked_at=m.revoked_at,

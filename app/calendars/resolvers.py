@@ -6,8 +6,9 @@ from typing import Any
 import strawberry
 
 from app.api.common import DeletePayload
-from app.api.context import Info, editor, viewer
+from app.api.context import Info, acting, editor, viewer
 from app.api.relay import Connection, collect_reference, decode_id, paginate
+from app.auth.roles import Actor
 from app.calendars import feeds, importer, service
 from app.calendars.providers import SourceSettings
 from app.calendars.types import (
@@ -46,6 +47,14 @@ def _optional_id(errors: Collector, field: str, value: str | None, type_name: st
         return None
     pk = collect_reference(errors, field, value, type_name)
     return 0 if pk is None else pk
+
+
+async def _own_connection(actor: Actor, connection_id: int) -> None:
+    """A personal token acts only on its own contact's connections (NOT_FOUND first for
+    another organization's ids)."""
+    if actor.is_person:
+        row = await service.get_connection(org_id=actor.org_id, connection_id=connection_id)
+        actor.require_self(row.contact_id, "it manages only its own calendar connections")
 
 
 def _base_url(info: Info) -> str:
@@ -101,9 +110,12 @@ class CalendarMutation:
         provider: CalendarProvider,
         settings: CalendarSourceInput,
     ) -> CalendarConnectionType:
-        org_id = editor(info)
+        actor = acting(info)
+        org_id = actor.org_id
+        contact_pk = decode_id(contact_id, "Contact", field="contactId")
+        actor.require_self(contact_pk, "it connects only its own calendars")
         spec = service.ConnectSpec(
-            contact_id=decode_id(contact_id, "Contact", field="contactId"),
+            contact_id=contact_pk,
             provider=provider.value,
             settings=SourceSettings(
                 url=settings.url, username=settings.username, password=settings.password
@@ -125,8 +137,10 @@ class CalendarMutation:
     async def set_calendar_imports(
         self, info: Info, connection_id: strawberry.ID, imports: list[CalendarImportInput]
     ) -> CalendarConnectionType:
-        org_id = editor(info)
+        actor = acting(info)
+        org_id = actor.org_id
         pk = decode_id(connection_id, "CalendarConnection", field="connectionId")
+        await _own_connection(actor, pk)
         errors = Collector("imports.")
         choices = []
         for i, item in enumerate(imports):
@@ -158,8 +172,10 @@ class CalendarMutation:
     async def import_calendars_now(
         self, info: Info, connection_id: strawberry.ID, wait: bool = False
     ) -> CalendarConnectionType:
-        org_id = editor(info)
+        actor = acting(info)
+        org_id = actor.org_id
         pk = decode_id(connection_id, "CalendarConnection", field="connectionId")
+        await _own_connection(actor, pk)
         ids = await service.enabled_calendar_ids(org_id=org_id, connection_id=pk)
         if wait:
             await importer.import_calendars(ids, config=info.context.settings)
@@ -170,8 +186,10 @@ class CalendarMutation:
 
     @strawberry.mutation(description="Remove a connection with its calendars and their busy time.")
     async def disconnect_calendar(self, info: Info, connection_id: strawberry.ID) -> DeletePayload:
-        org_id = editor(info)
+        actor = acting(info)
+        org_id = actor.org_id
         pk = decode_id(connection_id, "CalendarConnection", field="connectionId")
+        await _own_connection(actor, pk)
         async with transaction():
             await service.disconnect(org_id=org_id, connection_id=pk)
         return DeletePayload(deleted_id=connection_id)

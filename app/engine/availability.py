@@ -62,6 +62,8 @@ def substitution_spans(sub: SubstitutionInput, lo: datetime, hi: datetime) -> li
     """Sorted, disjoint spans within [lo, hi) during which ``sub`` applies."""
     if lo >= hi:
         return []
+    if sub.between is not None:
+        return clip([(as_utc(sub.between[0]), as_utc(sub.between[1]))], lo, hi)
     tz = zone_info(sub.zone)
     opens = sub.window_start or _MIDNIGHT
     closes = sub.window_end or _MIDNIGHT

@@ -193,7 +193,9 @@ class SubstitutionInput:
     """An ACTIVE substitution of ``contact_id``: replaced by ``replacement_id``, or unavailable
     when it is ``None``. It applies on the recurrence's local dates in ``zone``, from
     ``window_start`` (default 00:00) to ``window_end`` (default 00:00); an end at or before the
-    start falls on the next day, so no window at all is the whole local day."""
+    start falls on the next day, so no window at all is the whole local day. When
+    ``between`` is given (aware instants, half-open [start, end), SPEC §11) it applies over
+    exactly that stretch instead, and the recurrence and window are not read."""
 
     id: int
     contact_id: int
@@ -202,6 +204,7 @@ class SubstitutionInput:
     zone: str
     window_start: time | None = None
     window_end: time | None = None
+    between: tuple[datetime, datetime] | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -47,6 +47,8 @@ class Substitution(Model):
     recurrence_every_n = fields.IntField(default=1)
     recurrence_rule = fields.CharField(max_length=500, null=True)
     ends_on = fields.DateField(null=True)
+    between_start = fields.DatetimeField(null=True)
+    between_end = fields.DatetimeField(null=True)
     window_start = fields.CharField(max_length=5, null=True)
     window_end = fields.CharField(max_length=5, null=True)
     timezone = fields.CharField(max_length=64, null=True)

@@ -37,6 +37,9 @@ def engine_input(row: models.Substitution, zone: str) -> SubstitutionInput:
         zone=zone,
         window_start=time.fromisoformat(row.window_start) if row.window_start else None,
         window_end=time.fromisoformat(row.window_end) if row.window_end else None,
+        between=(row.between_start, row.between_end)
+        if row.between_start is not None and row.between_end is not None
+        else None,
     )
 
 

@@ -1,10 +1,12 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any, Literal
 
 import strawberry
 
-from app.api.context import Info, editor, viewer
+from app.api.common import InstantRangeInput
+from app.api.context import Info, acting, viewer
 from app.api.inputs import changes_of
 from app.api.relay import (
     Connection,
@@ -54,6 +56,10 @@ def _window(data: TimeWindowInput | None) -> substitution_specs.WindowSpec | Non
     return None if data is None else substitution_specs.WindowSpec(start=data.start, end=data.end)
 
 
+def _between(data: InstantRangeInput | None) -> tuple[datetime, datetime] | None:
+    return None if data is None else (data.from_, data.to)
+
+
 def to_specs(inputs: list[CreateSubstitutionInput]) -> list[substitution_specs.SubstitutionSpec]:
     """Decode every item's ids; unknown ones are reported with the service's checks."""
     errors = Collector("inputs.")
@@ -68,6 +74,7 @@ def to_specs(inputs: list[CreateSubstitutionInput]) -> list[substitution_specs.S
                 recurrence=_recurrence(data.recurrence),
                 window=_window(data.window),
                 timezone=data.timezone,
+                between=_between(data.between),
             )
         )
     errors.raise_if_any()
@@ -88,6 +95,8 @@ def to_changes(patch: UpdateSubstitutionInput) -> dict[str, Any]:
             changes[key] = _recurrence(value)
         elif key == "window":
             changes[key] = _window(value)
+        elif key == "between":
+            changes[key] = _between(value)
         elif key == "status":
             changes[key] = value.value if value is not None else None
         else:
@@ -200,10 +209,10 @@ class SubstitutionMutation:
     async def create_substitutions(
         self, info: Info, inputs: list[CreateSubstitutionInput]
     ) -> list[SubstitutionType]:
-        org_id = editor(info)
+        actor = acting(info)
         specs = to_specs(inputs)
         async with transaction():
-            rows = await service.create_substitutions(org_id=org_id, specs=specs)
+            rows = await service.create_substitutions(org_id=actor.org_id, specs=specs, actor=actor)
         return [SubstitutionType.from_model(r) for r in rows]
 
     @strawberry.mutation(
@@ -215,11 +224,13 @@ class SubstitutionMutation:
     async def update_substitutions(
         self, info: Info, ids: list[strawberry.ID], patch: UpdateSubstitutionInput
     ) -> list[SubstitutionType]:
-        org_id = editor(info)
+        actor = acting(info)
         pks = decode_ids(ids, "Substitution", field="ids")
         changes = to_changes(patch)
         async with transaction():
-            rows = await service.update_substitutions(org_id=org_id, ids=pks, changes=changes)
+            rows = await service.update_substitutions(
+                org_id=actor.org_id, ids=pks, changes=changes, actor=actor
+            )
         return [SubstitutionType.from_model(r) for r in rows]
 
     @strawberry.mutation(
@@ -231,8 +242,8 @@ class SubstitutionMutation:
     async def delete_substitutions(
         self, info: Info, ids: list[strawberry.ID]
     ) -> list[SubstitutionType]:
-        org_id = editor(info)
+        actor = acting(info)
         pks = decode_ids(ids, "Substitution", field="ids")
         async with transaction():
-            rows = await service.delete_substitutions(org_id=org_id, ids=pks)
+            rows = await service.delete_substitutions(org_id=actor.org_id, ids=pks, actor=actor)
         return [SubstitutionType.from_model(r) for r in rows]

@@ -8,14 +8,15 @@ timeline engine.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import Any, cast
 
 from tortoise.expressions import Q
 
 from app import validation
-from app.errors import BadUserInput, Collector, Conflict, NotFound
+from app.auth.roles import Actor
+from app.errors import BadUserInput, Collector, Conflict, Forbidden, NotFound
 from app.substitutions import models
 from app.substitutions.specs import (
     SubstitutionSpec,
@@ -30,7 +31,7 @@ from app.tiers import service as tier_service
 MAX_BATCH = 100
 
 # Patch keys that may be sent as null, and what null means for them.
-_CLEARABLE = {"replacement_id", "schedule_id", "window", "timezone"}
+_CLEARABLE = {"replacement_id", "schedule_id", "window", "timezone", "between"}
 _PATCH_KEYS = {"contact_id", "recurrence", "status", *_CLEARABLE}
 
 
@@ -78,10 +79,35 @@ async def _bump(org_id: int, schedule_ids: set[int | None]) -> None:
     await tier_service.bump_version(tier_ids=await _tiers_for(org_id, schedule_ids))
 
 
+def _allowed(actor: Actor | None, specs: Iterable[SubstitutionSpec]) -> None:
+    """A personal token writes only its own contact's unavailability: FORBIDDEN otherwise."""
+    if actor is None or not actor.is_person:
+        return
+    for spec in specs:
+        actor.require_self(spec.contact_id, "it writes substitutions only for itself")
+        if spec.replacement_id is not None:
+            raise Forbidden(
+                "a personal token records only its own unavailability; ask for cover to be replaced"
+            )
+
+
+def _merge(spec: SubstitutionSpec, changes: Mapping[str, Any]) -> SubstitutionSpec:
+    """A patch applied to a spec. Setting ``between`` replaces the recurrence and window, and
+    setting ``recurrence`` replaces ``between``, unless the patch names both."""
+    merged = replace(spec, **changes)
+    if changes.get("between") is not None and "recurrence" not in changes:
+        merged = replace(merged, recurrence=None, window=changes.get("window"))
+    if changes.get("recurrence") is not None and "between" not in changes:
+        merged = replace(merged, between=None)
+    return merged
+
+
 async def create_substitutions(
-    *, org_id: int, specs: Sequence[SubstitutionSpec]
+    *, org_id: int, specs: Sequence[SubstitutionSpec], actor: Actor | None = None
 ) -> list[models.Substitution]:
-    """Create one or many; any invalid item refuses them all, naming ``inputs.<i>.<field>``."""
+    """Create one or many; any invalid item refuses them all, naming ``inputs.<i>.<field>``.
+    With a PERSON ``actor`` every item must be that contact's unavailability."""
+    _allowed(actor, specs)
     if not specs:
         raise BadUserInput("give at least one substitution", field="inputs")
     if len(specs) > MAX_BATCH:
@@ -102,7 +128,7 @@ async def create_substitutions(
 
 
 async def update_substitutions(
-    *, org_id: int, ids: Sequence[int], changes: Mapping[str, Any]
+    *, org_id: int, ids: Sequence[int], changes: Mapping[str, Any], actor: Actor | None = None
 ) -> list[models.Substitution]:
     """Apply one patch to each substitution; keys not in ``changes`` stay as they are.
 
@@ -113,6 +139,7 @@ async def update_substitutions(
     id is NOT_FOUND and nothing changes; errors name ``patch.<field>``.
     """
     rows = await _get_many(org_id, ids, "ids")
+    _allowed(actor, [spec_of(row) for row in rows])
     errors = Collector("patch.")
     unknown = set(changes) - _PATCH_KEYS
     if unknown:
@@ -121,7 +148,8 @@ async def update_substitutions(
         if value is None and key not in _CLEARABLE:
             errors.add(validation.camel(key), "cannot be cleared")
     errors.raise_if_any()
-    merged = [replace(spec_of(row), **changes) for row in rows]
+    merged = [_merge(spec_of(row), changes) for row in rows]
+    _allowed(actor, merged)
     known = await known_references(org_id, merged)
     seen: set[tuple[str, str]] = set()
     for spec in merged:
@@ -143,9 +171,12 @@ async def update_substitutions(
     return rows
 
 
-async def delete_substitutions(*, org_id: int, ids: Sequence[int]) -> list[models.Substitution]:
+async def delete_substitutions(
+    *, org_id: int, ids: Sequence[int], actor: Actor | None = None
+) -> list[models.Substitution]:
     """Mark substitutions DELETED (they stay readable by id); any unknown id changes nothing."""
     rows = await _get_many(org_id, ids, "ids")
+    _allowed(actor, [spec_of(row) for row in rows])
     live = [row for row in rows if row.status != "DELETED"]
     if live:
         await models.Substitution.filter(id__in=[r.id for r in live]).update(status="DELETED")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
 from app import validation
@@ -45,6 +45,8 @@ class SubstitutionSpec:
     window: WindowSpec | None = None
     timezone: str | None = None
     status: str = "ACTIVE"
+    between: tuple[datetime, datetime] | None = None
+    """An absolute [start, end) used instead of the recurrence and window (SPEC §11)."""
 
 
 # ------------------------------------------------------------------------------ recurrences
@@ -184,17 +186,69 @@ def check_spec(spec: SubstitutionSpec, known: KnownReferences, errors: Collector
         errors.add("timezone", "is required when no schedule is given")
     if spec.status not in STATUSES:
         errors.add("status", f"must be one of {', '.join(STATUSES)}")
+    if spec.between is not None:
+        _check_between(spec, errors)
+        return
     _check_recurrence(spec.recurrence, errors)
     _check_window(spec.window, errors)
 
 
-def row_values(spec: SubstitutionSpec) -> dict[str, Any]:
-    rec = spec.recurrence
-    assert rec is not None and rec.start is not None
+MAX_BETWEEN = timedelta(days=366)
+
+
+def _check_between(spec: SubstitutionSpec, errors: Collector) -> None:
+    assert spec.between is not None
+    start, end = spec.between
+    if spec.recurrence is not None:
+        errors.add("recurrence", "give either between or a recurrence, not both")
+    if spec.window is not None:
+        errors.add("window", "a between substitution has no daily window")
+    if start.tzinfo is None:
+        errors.add("between.from", "needs a UTC offset")
+    if end.tzinfo is None:
+        errors.add("between.to", "needs a UTC offset")
+    if start.tzinfo is not None and end.tzinfo is not None:
+        if end <= start:
+            errors.add("between.to", "must be after from")
+        elif end - start > MAX_BETWEEN:
+            errors.add("between.to", f"must be at most {MAX_BETWEEN.days} days after from")
+
+
+def _between_values(between: tuple[datetime, datetime]) -> dict[str, Any]:
+    """Row values of a between substitution: the stretch, and the UTC dates it touches as an
+    OCCURRENCE so date filters and sorts treat it like the others."""
+    start, end = (moment.astimezone(UTC) for moment in between)
+    last = (end - timedelta(microseconds=1)).date()
     return {
+        "between_start": start,
+        "between_end": end,
+        "recurrence_type": "OCCURRENCE",
+        "recurrence_from": start.date(),
+        "recurrence_to": last,
+        "recurrence_every_n": 1,
+        "recurrence_rule": None,
+        "ends_on": last,
+        "window_start": None,
+        "window_end": None,
+    }
+
+
+def row_values(spec: SubstitutionSpec) -> dict[str, Any]:
+    common = {
         "contact_id": spec.contact_id,
         "replacement_id": spec.replacement_id,
         "schedule_id": spec.schedule_id,
+        "timezone": spec.timezone,
+        "status": spec.status,
+    }
+    if spec.between is not None:
+        return {**common, **_between_values(spec.between)}
+    rec = spec.recurrence
+    assert rec is not None and rec.start is not None
+    return {
+        **common,
+        "between_start": None,
+        "between_end": None,
         "recurrence_type": rec.type,
         "recurrence_from": rec.start,
         "recurrence_to": rec.end,
@@ -203,13 +257,20 @@ def row_values(spec: SubstitutionSpec) -> dict[str, Any]:
         "ends_on": _ends_on(rec),
         "window_start": spec.window.start if spec.window else None,
         "window_end": spec.window.end if spec.window else None,
-        "timezone": spec.timezone,
-        "status": spec.status,
     }
 
 
 def spec_of(row: models.Substitution) -> SubstitutionSpec:
     """A stored substitution as a spec (the starting point of a patch)."""
+    if row.between_start is not None and row.between_end is not None:
+        return SubstitutionSpec(
+            contact_id=row.contact_id,
+            replacement_id=row.replacement_id,
+            schedule_id=row.schedule_id,
+            timezone=row.timezone,
+            status=row.status,
+            between=(row.between_start, row.between_end),
+        )
     return SubstitutionSpec(
         contact_id=row.contact_id,
         replacement_id=row.replacement_id,

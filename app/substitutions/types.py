@@ -6,7 +6,7 @@ from typing import Annotated, Self
 
 import strawberry
 
-from app.api.common import DateRangeInput, SortDirection
+from app.api.common import DateRangeInput, InstantRange, InstantRangeInput, SortDirection
 from app.api.context import Info
 from app.api.relay import Node, encode_id
 from app.contacts.types import ContactType
@@ -78,7 +78,15 @@ class SubstitutionType(Node):
     row: strawberry.Private[models.Substitution]
     kind: SubstitutionKind
     status: SubstitutionStatus
-    recurrence: Recurrence
+    recurrence: Recurrence | None = strawberry.field(
+        description="The dates it applies on; null for a `between` substitution."
+    )
+    between: InstantRange | None = strawberry.field(
+        description=(
+            "The absolute stretch it applies over, instead of a recurrence and window "
+            "(cover requests create these); null for a recurring substitution."
+        )
+    )
     window: TimeWindow | None = strawberry.field(
         description="Null: the substitution covers its dates whole (local midnight to midnight)."
     )
@@ -160,12 +168,17 @@ class SubstitutionType(Node):
             if m.replacement_id is None
             else SubstitutionKind.REPLACEMENT,
             status=SubstitutionStatus(m.status),
-            recurrence=Recurrence(
+            recurrence=None
+            if m.between_start is not None
+            else Recurrence(
                 type=RecurrenceType(m.recurrence_type),
                 dates_applicable=DatesApplicable(from_=m.recurrence_from, to=m.recurrence_to),
                 every_n=m.recurrence_every_n,
                 rule=m.recurrence_rule,
             ),
+            between=InstantRange(from_=m.between_start, to=m.between_end)
+            if m.between_start is not None and m.between_end is not None
+            else None,
             window=TimeWindow(start=m.window_start, end=m.window_end)
             if m.window_start is not None and m.window_end is not None
             else None,
@@ -186,7 +199,8 @@ class TimeWindowInput:
 
 @strawberry.input(
     description=(
-        "A new substitution. `recurrence` is required: `from` and `to` both, except that an "
+        "A new substitution: either `between` (an absolute [from, to)) or a `recurrence`: "
+        "`from` and `to` both, except that an "
         "ICAL rule with its own UNTIL or COUNT may omit `to` (a `to` constrains the rule, "
         "never extends it). `timezone` is required without a schedule and defaults to the "
         "schedule's zone otherwise."
@@ -200,13 +214,19 @@ class CreateSubstitutionInput:
     schedule_id: strawberry.ID | None = strawberry.field(
         default=None, description="Omit to apply to every schedule of the organization."
     )
-    recurrence: RecurrenceInput
+    recurrence: RecurrenceInput | None = strawberry.field(
+        default=None, description="Required unless `between` is given."
+    )
     window: TimeWindowInput | None = strawberry.field(
         default=None, description="Omit to cover the dates whole."
     )
     timezone: str | None = strawberry.field(
         default=None,
         description="Required without scheduleId; omitted: the schedule's zone.",
+    )
+    between: InstantRangeInput | None = strawberry.field(
+        default=None,
+        description="An absolute [from, to) instead of a recurrence and window.",
     )
 
 
@@ -216,7 +236,8 @@ class CreateSubstitutionInput:
         "`replacementId` (it becomes an unavailability), `scheduleId` (it applies to every "
         "schedule; a timezone is then required), `window` (whole dates) and `timezone` (the "
         "schedule's zone is used). `recurrence` replaces the whole recurrence; `status: "
-        "ACTIVE` restores a deleted substitution."
+        "ACTIVE` restores a deleted substitution. Setting `between` replaces the recurrence "
+        "and window; setting `recurrence` replaces `between`; null clears `between`."
     )
 )
 class UpdateSubstitutionInput:
@@ -227,6 +248,7 @@ class UpdateSubstitutionInput:
     window: TimeWindowInput | None = strawberry.UNSET
     timezone: str | None = strawberry.UNSET
     status: SubstitutionStatus | None = strawberry.UNSET
+    between: InstantRangeInput | None = strawberry.UNSET
 
 
 @strawberry.input(

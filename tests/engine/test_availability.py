@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 
 from app.engine import (
     BusyBlock,
+    Interval,
     Direction,
     OnDemandShiftInput,
     Origin,
@@ -274,3 +275,25 @@ def test_substitution_from_the_day_before_the_window_still_applies() -> None:
         (day(7, 2), day(7, 6), (2,), "SUBSTITUTION"),
         (day(7, 6), day(7, 8), (1,), "LAYER"),
     ]
+
+
+def test_a_between_substitution_applies_over_exactly_its_instants() -> None:
+    """SPEC §11: an absolute [from, to) replaces the recurrence and window; it may start and
+    end mid-turn and spans local midnight without regard to dates."""
+    rota = layer(start=MONDAY, contacts=(1, 2))
+    # Contact 1 holds Monday 09:00 - Tuesday 09:00; 9 covers 15:00 - 03:00.
+    dates_ignored = Recurrence(RecurrenceType.OCCURRENCE, date(2030, 1, 1), date(2030, 1, 1))
+    cover = SubstitutionInput(
+        7, 1, 9, dates_ignored, NEW_YORK, time(1, 0), time(2, 0), between=(day(5, 15), day(6, 3))
+    )
+    result = timeline(rota, start=day(5), end=day(6, 9), substitutions=(cover,))
+    assert rows(result) == [
+        (day(5), day(5, 15), (1,), "LAYER"),
+        (day(5, 15), day(6, 3), (9,), "SUBSTITUTION"),
+        (day(6, 3), day(6, 9), (1,), "LAYER"),
+    ]
+    away_part = SubstitutionInput(8, 2, None, dates_ignored, NEW_YORK, between=(day(6), day(7)))
+    assert contact_unavailability(2, (away_part,), (), day(6, 12), day(8)) == (
+        Interval(day(6, 12), day(7)),
+    )
+    assert substitution_occurrences(cover, day(1), day(9)) == (Interval(day(5, 15), day(6, 3)),)
