@@ -101,6 +101,7 @@ class Loaders:
         )
         self.calendar_feed = by_id(calendar_models.CalendarFeed, org_id)
         self.cover_request = by_id(cover_models.CoverRequest, org_id)
+        self.cover_offer = by_id(cover_models.CoverOffer, org_id)
         self.offers_by_request = children(cover_models.CoverOffer, "cover_request_id", "id", org_id)
         self.contact_availability: DataLoader[
             calendar_service.AvailabilityKey, list[calendar_service.BusySpan]

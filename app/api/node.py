@@ -10,6 +10,7 @@ from app.calendars.types import (
     ConnectedCalendarType,
 )
 from app.contacts.types import ContactType
+from app.cover_requests.types import CoverOfferType, CoverRequestType
 from app.destinations.types import DestinationType
 from app.errors import NotFound
 from app.groups.types import GroupType
@@ -31,6 +32,8 @@ _TYPES = {
     "CalendarConnection": ("calendar_connection", CalendarConnectionType),
     "ConnectedCalendar": ("connected_calendar", ConnectedCalendarType),
     "CalendarFeed": ("calendar_feed", CalendarFeedType),
+    "CoverRequest": ("cover_request", CoverRequestType),
+    "CoverOffer": ("cover_offer", CoverOfferType),
 }
 
 

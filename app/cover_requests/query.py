@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from tortoise.expressions import Subquery
 from tortoise.queryset import QuerySet
 
 from app.cover_requests import models
@@ -45,9 +46,11 @@ def list_requests(*, org_id: int, criteria: Criteria) -> QuerySet[models.CoverRe
         qs = qs.filter(volunteer_id__in=criteria.volunteer_ids)
     if criteria.offered_by_ids is not None:
         qs = qs.filter(
-            id__in=models.CoverOffer.filter(
-                organization_id=org_id, contact_id__in=criteria.offered_by_ids
-            ).values("cover_request_id")
+            id__in=Subquery(
+                models.CoverOffer.filter(
+                    organization_id=org_id, contact_id__in=criteria.offered_by_ids
+                ).values("cover_request_id")
+            )
         )
     if criteria.statuses is not None:
         qs = qs.filter(status__in=criteria.statuses)

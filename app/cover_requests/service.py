@@ -158,13 +158,13 @@ async def offer_cover(
 ) -> models.CoverOffer:
     """An ACTIVE offer by a candidate (a PERSON offers itself; an EDITOR names the
     contact); offering again is a no-op, after a withdrawal it stands again."""
+    org_id = actor.org_id
+    row = await get_request(org_id=org_id, request_id=request_id)
     if contact_id is None:
         if actor.contact_id is None:
             raise BadUserInput("is required with an organization token", field="contactId")
         contact_id = actor.contact_id
     actor.require_self(contact_id, "it offers only itself")
-    org_id = actor.org_id
-    row = await get_request(org_id=org_id, request_id=request_id)
     await contact_service.get_contact(org_id=org_id, contact_id=contact_id)
     _require_status(row, LIVE, "offer to cover")
     _not_started(row, now)

@@ -6,8 +6,8 @@ from datetime import date, datetime, time
 
 from app.engine import (
     BusyBlock,
-    Interval,
     Direction,
+    Interval,
     OnDemandShiftInput,
     Origin,
     Participant,
