@@ -11,8 +11,9 @@ from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from app.auth import service as auth_service
-from app.auth.roles import Role
+from app.auth.roles import Actor, Role
 from app.contacts import service as contact_service
+from app.cover_requests import service as cover_service
 from app.db import transaction
 from app.groups import service as group_service
 from app.layers import service as layer_service
@@ -100,14 +101,16 @@ async def load_demo(*, now: datetime) -> tuple[int, str]:
         )
         await _platform(org.id, ids, sres.id, now)
         await _database(org.id, ids, dbas.id, now)
-        await _payments(org.id, ids, now)
+        payments = await _payments(org.id, ids, now)
+        await _cover_request(org.id, ids, payments, now)
     return org.id, secret
 
 
 async def _schedule(
     org_id: int, *, name: str, customer: str, timezone: str, email: str, phone: str
-) -> tuple[int, int]:
-    """A schedule with tiers 1 (Primary) and 2 (Escalation); returns the two tier ids."""
+) -> tuple[int, int, int]:
+    """A schedule with tiers 1 (Primary) and 2 (Escalation); returns the two tier ids and the
+    schedule's."""
     schedule = await schedule_service.create_schedule(
         org_id=org_id,
         fields=schedule_service.ScheduleFields(
@@ -126,14 +129,14 @@ async def _schedule(
         )
         await tier_service.update_tier(org_id=org_id, tier_id=tier.id, name=tier_name)
         tier_ids.append(tier.id)
-    return tier_ids[0], tier_ids[1]
+    return tier_ids[0], tier_ids[1], schedule.id
 
 
 async def _platform(org_id: int, ids: dict[str, int], sres: int, now: datetime) -> None:
     """Weekly primary from a group, a weekend window, a pair of secondaries (k=2)."""
     zone = "Europe/London"
     monday = _monday_before(now, zone)
-    primary, escalation = await _schedule(
+    primary, escalation, _ = await _schedule(
         org_id,
         name="Platform",
         customer="Demo Corp Platform",
@@ -187,7 +190,7 @@ async def _database(org_id: int, ids: dict[str, int], dbas: int, now: datetime) 
     """Daily business-hours turns with a weekday-only participant, a monthly manager rota."""
     zone = "America/New_York"
     monday = _monday_before(now, zone)
-    primary, escalation = await _schedule(
+    primary, escalation, _ = await _schedule(
         org_id,
         name="Databases",
         customer="Demo Corp Data",
@@ -237,11 +240,11 @@ async def _database(org_id: int, ids: dict[str, int], dbas: int, now: datetime) 
     )
 
 
-async def _payments(org_id: int, ids: dict[str, int], now: datetime) -> None:
+async def _payments(org_id: int, ids: dict[str, int], now: datetime) -> int:
     """Follow-the-sun hours, office-day and one-off freeze layers (REPEAT, ICAL, OCCURRENCE)."""
     zone = "UTC"
     monday = _monday_before(now, zone)
-    primary, escalation = await _schedule(
+    primary, escalation, schedule_id = await _schedule(
         org_id,
         name="Payments API",
         customer="Demo Corp Payments",
@@ -287,4 +290,39 @@ async def _payments(org_id: int, ids: dict[str, int], now: datetime) -> None:
                 recurrence=RecurrenceSpec("ICAL", start=monday, rule="FREQ=WEEKLY;BYDAY=MO,TU,TH"),
             )
         ],
+    )
+    return schedule_id
+
+
+FOLLOW_THE_SUN = ("Hiroshi Tanaka", "Lukas Becker", "Daniel Kim")
+
+
+async def _cover_request(org_id: int, ids: dict[str, int], schedule_id: int, now: datetime) -> None:
+    """Personal tokens for the follow-the-sun people, and a cover request with one offer:
+    whoever holds the next 8-hour turn of Payments API asks for its second and third hours,
+    and the next person in the rotation offers to cover them."""
+    for name in FOLLOW_THE_SUN:
+        await auth_service.create_token(
+            org_id=org_id, name="demo personal token", role=Role.PERSON, contact_id=ids[name]
+        )
+    monday = datetime.combine(_monday_before(now, "UTC"), time(0), tzinfo=ZoneInfo("UTC"))
+    turn = (now - monday) // timedelta(hours=8) + 1
+    start = monday + turn * timedelta(hours=8)
+    requester = FOLLOW_THE_SUN[turn % 3]
+    editor = Actor(org_id=org_id, token_id=0)
+    request = await cover_service.request_cover(
+        actor=editor,
+        schedule_id=schedule_id,
+        requester_id=ids[requester],
+        start=start + timedelta(hours=1),
+        end=start + timedelta(hours=3),
+        note="School run; back by the third hour",
+        now=now,
+        max_days=366,
+    )
+    await cover_service.offer_cover(
+        actor=editor,
+        request_id=request.id,
+        contact_id=ids[FOLLOW_THE_SUN[(turn + 1) % 3]],
+        now=now,
     )

@@ -169,6 +169,12 @@ async def test_demo_loads_once_and_the_readme_query_answers(tmp_path: Path) -> N
     async with client(url) as c:
         data = await graphql(c, token, readme_query())
         layers = await graphql(c, token, DEMO_LAYERS)
+        cover = await graphql(
+            c,
+            token,
+            "{ coverRequests { nodes { status requester { name } offers { contact { name } } } } }",
+        )
+        people = await graphql(c, token, "{ apiTokens(first: 10) { nodes { role contactId } } }")
     _assert_demo_covers_every_rule([edge["node"] for edge in layers["layers"]["edges"]])
     schedules = data["schedules"]
     assert schedules["totalCount"] == 3
@@ -181,6 +187,11 @@ async def test_demo_loads_once_and_the_readme_query_answers(tmp_path: Path) -> N
         for contact in tier["assignees"]
     ]
     assert on_call, "the demo data should have someone on call now"
+    [request] = cover["coverRequests"]["nodes"]
+    assert request["status"] == "OFFERED" and len(request["offers"]) == 1
+    assert request["requester"]["name"] != request["offers"][0]["contact"]["name"]
+    personal = [t for t in people["apiTokens"]["nodes"] if t["role"] == "PERSON"]
+    assert len(personal) == 3 and all(t["contactId"] for t in personal)
 
 
 async def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:

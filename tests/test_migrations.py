@@ -33,6 +33,8 @@ WRITTEN_BY_DEMO = {
     "tier",
     "layer",
     "layer_participant",
+    "cover_request",
+    "cover_offer",
 }
 
 
