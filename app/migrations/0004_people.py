@@ -5,7 +5,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_import_links')]
+    dependencies = [('models', '0003_destination_status_reason')]
 
     initial = False
 
