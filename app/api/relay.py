@@ -21,14 +21,25 @@ def encode_id(type_name: str, pk: int) -> strawberry.ID:
     return strawberry.ID(ids.encode_id(type_name, pk))
 
 
+# Primary keys are 32-bit on PostgreSQL: an id beyond that range names nothing anywhere, on
+# either backend, so it is NOT_FOUND without a query (never a database error).
+MAX_PK = 2**31 - 1
+MAX_ID_LENGTH = 200
+
+
 def split_id(value: str, *, field: str = "id") -> tuple[str, int]:
-    """Decode a global id into (type name, primary key); malformed ids are bad input."""
+    """Decode a global id into (type name, primary key); malformed ids are bad input. A key
+    outside 1..MAX_PK comes back with no type name (it names nothing)."""
     try:
+        if len(value) > MAX_ID_LENGTH:
+            raise ValueError(value)
         padded = value + "=" * (-len(value) % 4)
-        type_name, _, pk = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        return type_name, int(pk)
+        type_name, _, raw = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
+        pk = int(raw)
     except (binascii.Error, UnicodeDecodeError, ValueError):
-        raise BadUserInput(f"{value!r} is not a valid id", field=field) from None
+        shown = value if len(value) <= 40 else value[:40] + "…"
+        raise BadUserInput(f"{shown!r} is not a valid id", field=field) from None
+    return (type_name, pk) if 0 < pk <= MAX_PK else ("", pk)
 
 
 def decode_id(value: str, type_name: str, *, field: str = "id") -> int:
@@ -104,9 +115,12 @@ def _offset(cursor: str) -> int:
     try:
         padded = cursor + "=" * (-len(cursor) % 4)
         kind, _, raw = base64.urlsafe_b64decode(padded.encode()).decode().partition(":")
-        if kind != "o":
+        if kind != "o" or len(cursor) > 40:
             raise ValueError(kind)
-        return int(raw)
+        offset = int(raw)
+        if not 0 <= offset < MAX_PK:
+            raise ValueError(raw)
+        return offset
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise BadUserInput("not a valid cursor", field="after") from None
 

@@ -2,19 +2,46 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
 from typing import NewType
 
+import dateutil.parser
 import strawberry
+from strawberry.exceptions import StrawberryInputCoercionError
 from strawberry.types.scalar import ScalarDefinition
 
 LocalDateTime = NewType("LocalDateTime", datetime)
 
 
+def _expecting(
+    parse: Callable[[str], object], name: str, example: str
+) -> Callable[[object], object]:
+    """A parser whose every failure says what was expected (never Python's own text)."""
+
+    def inner(value: object) -> object:
+        try:
+            if isinstance(value, str) and len(value) <= 100:
+                return parse(value)
+        except (ValueError, OverflowError, TypeError):
+            pass
+        shown = str(value)[:40]
+        raise StrawberryInputCoercionError(
+            f'Value cannot represent a {name}: "{shown}". Expected {example}.'
+        )
+
+    return inner
+
+
 def _parse_local(value: object) -> LocalDateTime:
     if not isinstance(value, str):
         raise ValueError("a LocalDateTime is a string like 2026-01-05T09:00")
-    parsed = datetime.fromisoformat(value)
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"{value[:40]!r} is not a LocalDateTime: expected a string like 2026-01-05T09:00"
+        ) from None
     if parsed.tzinfo is not None:
         raise ValueError("a LocalDateTime has no offset: the zone next to it gives it meaning")
     return LocalDateTime(parsed)
@@ -25,6 +52,23 @@ def _serialize_local(value: datetime) -> str:
 
 
 SCALARS: dict[object, ScalarDefinition] = {
+    # Strawberry's own DateTime and Date, with messages that say what was expected.
+    datetime: strawberry.scalar(
+        name="DateTime",
+        description="Date with time (isoformat)",
+        serialize=lambda v: v.isoformat(),
+        parse_value=_expecting(
+            dateutil.parser.isoparse,
+            "DateTime",
+            "an ISO 8601 date and time, like 2026-03-01T09:00:00Z",
+        ),
+    ),
+    date: strawberry.scalar(
+        name="Date",
+        description="Date (isoformat)",
+        serialize=lambda v: v.isoformat(),
+        parse_value=_expecting(date.fromisoformat, "Date", "an ISO 8601 date, like 2026-03-01"),
+    ),
     LocalDateTime: strawberry.scalar(
         name="LocalDateTime",
         description=(
@@ -33,5 +77,5 @@ SCALARS: dict[object, ScalarDefinition] = {
         ),
         serialize=_serialize_local,
         parse_value=_parse_local,
-    )
+    ),
 }

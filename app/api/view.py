@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from cross_web import HTTPException
 from graphql import GraphQLError, OperationType
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
@@ -14,6 +15,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse
 from strawberry.schema import BaseSchema
 from strawberry.types import ExecutionResult
+from strawberry.types.unset import UNSET
 
 from app import clock as clock_module
 from app import versions
@@ -25,6 +27,27 @@ from app.auth.service import Auth
 from app.clock import Clock
 from app.errors import AppError, Unauthenticated
 from app.settings import Settings
+
+MAX_JSON_DEPTH = 64
+
+
+def _too_deep() -> str:
+    return f"the request's JSON is nested more than {MAX_JSON_DEPTH} levels deep"
+
+
+def _depth(value: Any) -> int:
+    """How deeply ``value`` (parsed JSON) nests, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_JSON_DEPTH:
+            break
+        if isinstance(item, dict):
+            stack.extend((v, depth + 1) for v in item.values())
+        elif isinstance(item, list):
+            stack.extend((v, depth + 1) for v in item)
+    return deepest
 
 
 def error_response(error: AppError, status: int) -> JSONResponse:
@@ -181,6 +204,35 @@ class RotagraphGraphQL(GraphQL[Context, None]):
         if b'"errors"' in answer and json.loads(answer).get("errors"):
             return
         self.cache.put(key, answer, reads.expires)
+
+    async def run(self, request: Any, context: Any = UNSET, root_value: Any = UNSET) -> Any:
+        """Strawberry answers a malformed HTTP request (no JSON, a JSON scalar, batching,
+        a wrong method or content type) with plain text: answer a GraphQL error instead."""
+        try:
+            return await super().run(request, context, root_value)
+        except HTTPException as exc:
+            if isinstance(request, WebSocket):
+                raise
+            return JSONResponse(
+                {
+                    "data": None,
+                    "errors": [{"message": exc.reason, "extensions": {"code": "BAD_USER_INPUT"}}],
+                },
+                status_code=exc.status_code,
+            )
+
+    def parse_json(self, data: str | bytes) -> Any:
+        """A request body (or GET ``variables``) is a JSON object nested at most
+        ``MAX_JSON_DEPTH`` deep: anything else is refused before it reaches GraphQL."""
+        try:
+            value = super().parse_json(data)
+        except RecursionError:
+            raise HTTPException(400, _too_deep()) from None
+        if not isinstance(value, dict):
+            raise HTTPException(400, 'the request must be a JSON object like {"query": "..."}')
+        if _depth(value) > MAX_JSON_DEPTH:
+            raise HTTPException(400, _too_deep())
+        return value
 
     def create_response(
         self,
