@@ -109,7 +109,7 @@ export function schedulePage(main, id, params, { onAuthFailed }) {
 
   fill(main,
     h("div", { class: "page-head" }, title, status, liveState),
-    h("div", { class: "toolbar", role: "toolbar", "aria-label": "Timeline view",
+    h("div", { class: "toolbar", role: "group", "aria-label": "Timeline view",
                "aria-controls": "timelines" },
       h("div", { class: "group", role: "group", "aria-label": "Zoom" }, zoomButtons),
       h("div", { class: "group", role: "group", "aria-label": "Move in time" },
