@@ -11,7 +11,9 @@ Contract:
 * It talks to the service only through the public API: GraphQL over ``POST /graphql`` with
   ``Authorization: Bearer <token>``, and subscriptions over graphql-transport-ws at
   ``/graphql`` with the token in the ``connection_init`` payload. The token is pasted by the
-  user and kept in the tab's ``sessionStorage`` only (never in a URL, a cookie or a log).
+  user, or exchanged from a personal link's one-time code (``/#signin=rgc_…``, removed from
+  the address bar at once) at ``POST /sign-in``, and kept in the tab's ``sessionStorage``
+  only (never in a URL, a cookie or a log).
 * No data is in the document itself: the HTML is the same for everyone and needs no token.
 """
 
@@ -45,6 +47,7 @@ _PAGE: Final[str] = """<!doctype html>
       <nav aria-label="Main" id="nav" hidden>
         <a href="#/">Schedules</a>
         <a href="#/people">People</a>
+        <a href="#/me" id="nav-me" hidden>My page</a>
         <a href="/graphql">GraphiQL</a>
         <button type="button" id="sign-out">Sign out</button>
       </nav>

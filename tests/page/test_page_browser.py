@@ -200,6 +200,53 @@ def tokyo_tab(browser: Any, site: Site) -> Iterator[Tab]:
     yield from _open(browser, site, timezone_id="Asia/Tokyo")
 
 
+def test_a_personal_link_signs_in_once_to_the_persons_page(site: Site, tab: Tab) -> None:
+    page = tab.page
+    person = site.gql("{ contacts(first: 1) { nodes { id name } } }")["contacts"]["nodes"][0]
+    link = site.gql(
+        "mutation($c: ID!) { createPersonalLink(contactId: $c) { url } }", {"c": person["id"]}
+    )["createPersonalLink"]["url"]
+    assert link.startswith(f"{site.base}/#signin=")
+    code = link.split("#signin=", 1)[1]
+
+    page.goto(link)
+    page.wait_for_selector(".hours")
+    assert person["name"] in page.locator("h1").inner_text()
+    assert code not in page.url and page.url.endswith("#/me")  # gone from the address bar
+    personal = page.evaluate("sessionStorage.getItem('rotagraph.token')")
+    assert personal and personal != site.token and page.evaluate("localStorage.length") == 0
+    role = httpx.post(
+        f"{site.base}/graphql",
+        json={"query": "{ viewer { role } me { contact { id } } }"},
+        headers={"Authorization": f"Bearer {personal}"},
+        timeout=10,
+    ).json()["data"]
+    assert role == {"viewer": {"role": "PERSON"}, "me": {"contact": {"id": person["id"]}}}
+    assert page.locator("#nav-me").is_visible()
+    assert (
+        "An editor can create a feed link" in page.locator("section", has_text="feed").inner_text()
+    )
+    log = site.server.log()
+    assert code not in log and personal not in log
+
+    # the code works once: following the link again in another tab signs nobody in
+    tab.expected_errors.append("status of 401")
+    again = tab.context.new_page()
+    tab.watch(again)
+    again.goto(link)
+    again.wait_for_selector("form.sign-in")
+    again.wait_for_function("() => document.getElementById('sign-in-error').textContent")
+    assert "already used" in again.inner_text("#sign-in-error")
+    assert again.evaluate("sessionStorage.length") == 0 and code not in again.url
+    again.close()
+
+    # an organization token's "My page" says whose pages there are instead
+    page.click("#sign-out")
+    sign_in(tab, site, "/#/me")
+    page.wait_for_selector("text=organization token")
+    assert not page.locator("#nav-me").is_visible()
+
+
 def test_schedule_bars_match_tier_shifts_through_zoom_zone_and_paging(
     site: Site, tokyo_tab: Tab
 ) -> None:

@@ -40,6 +40,32 @@ export async function gql(query, variables = {}, as = null) {
 }
 
 /**
+ * Exchange a personal link's one-time code for a personal token (`POST /sign-in`, no token
+ * sent). A used, expired or unknown code rejects with code UNAUTHENTICATED.
+ */
+export async function exchangeSignInCode(code) {
+  let response;
+  try {
+    response = await fetch("/sign-in", {
+      method: "POST",
+      headers: { "Content-Type": "application/json", Accept: "application/json" },
+      body: JSON.stringify({ code }),
+      credentials: "omit",
+      cache: "no-store",
+    });
+  } catch {
+    throw new ApiError("The server cannot be reached.", "NETWORK");
+  }
+  const body = await response.json().catch(() => ({}));
+  if (!response.ok || typeof body.token !== "string") {
+    const [first] = body.errors || [{}];
+    throw new ApiError(first.message || `The server answered HTTP ${response.status}.`,
+                       (first.extensions && first.extensions.code) || "HTTP");
+  }
+  return body.token;
+}
+
+/**
  * Subscribe over graphql-transport-ws; the token goes in the connection_init payload.
  * Reconnects with backoff; `onEvent(data)` gets every `next` payload's data, `onResync()` is
  * called after a reconnect (events may have been missed: refetch), `onAuthFailed()` when the

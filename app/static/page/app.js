@@ -1,6 +1,7 @@
-// The page's entry: sign-in, the router (#/, #/schedule/<id>, #/people, #/contact/<id>) and
-// the two lists. Everything it shows comes from the public GraphQL API.
-import { gql } from "./api.js";
+// The page's entry: sign-in (a pasted token, or a personal link's #signin=<code>), the router
+// (#/, #/schedule/<id>, #/people, #/contact/<id>, #/me) and the two lists. Everything it
+// shows comes from the public API.
+import { exchangeSignInCode, gql } from "./api.js";
 import { signIn, signOut, token } from "./auth.js";
 import { personColor } from "./colors.js";
 import { contactPage } from "./contact.js";
@@ -14,6 +15,16 @@ let unmount = () => {};
 let notice = "";
 
 const VIEWER = "query Viewer { viewer { role organization { name } } }";
+let viewer = null; // the signed-in token's {role, organization}, asked once per page load
+
+const checkToken = async (value) => (await gql(VIEWER, {}, value)).viewer;
+
+/** The viewer, asked once; "My page" is shown to personal (PERSON) tokens. */
+async function knowViewer() {
+  if (!viewer) viewer = await gql(VIEWER).then((d) => d.viewer).catch(() => null);
+  document.getElementById("nav-me").hidden = !(viewer && viewer.role === "PERSON");
+  return viewer;
+}
 
 async function allPages(query, field) {
   const nodes = [];
@@ -28,6 +39,7 @@ async function allPages(query, field) {
 
 function authFailed() {
   signOut();
+  viewer = null;
   notice = "Your token was refused (revoked or unknown). Paste a token to sign in again.";
   route();
 }
@@ -50,9 +62,7 @@ function signInView() {
     event.preventDefault();
     error.textContent = "";
     try {
-      await signIn({ token: input.value }, {
-        check: async (value) => (await gql(VIEWER, {}, value)).viewer,
-      });
+      viewer = await signIn({ token: input.value }, { check: checkToken });
       input.value = "";
       route();
     } catch (failure) {
@@ -130,7 +140,45 @@ function failedIn(el) {
   };
 }
 
+/** A person's own page: `me` names their contact (organization tokens have none). */
+function myPage(params, options) {
+  let inner = () => {};
+  let gone = false;
+  fill(main, h("p", {}, "Loading…"));
+  gql("query Me { me { contact { id } } }").then((data) => {
+    if (gone) return;
+    if (data.me) inner = contactPage(main, data.me.contact.id, params, options);
+    else fill(main, h("h1", { tabindex: "-1" }, "My page"), h("p", {}, "This is an " +
+      "organization token, not a person's: pick someone under ", h("a", { href: "#/people" },
+      "People"), "."));
+  }).catch(failedIn(main));
+  return () => { gone = true; inner(); };
+}
+
+/** Follow a personal link: forget the code's address at once, then exchange the code. */
+async function followPersonalLink(code) {
+  history.replaceState(null, "", `${location.pathname}#/me`);
+  signOut();
+  viewer = null;
+  unmount();
+  fill(main, h("p", {}, "Signing in…"));
+  try {
+    viewer = await signIn({ code }, { check: checkToken, exchange: exchangeSignInCode });
+  } catch (failure) {
+    notice = failure.code === "UNAUTHENTICATED"
+      ? "This sign-in link was already used, has expired or is unknown. Ask for a new one, " +
+        "or paste a token."
+      : failure.message;
+  }
+  route();
+}
+
 function route() {
+  const link = /^#signin=([^&]+)/.exec(location.hash);
+  if (link) {
+    followPersonalLink(decodeURIComponent(link[1]));
+    return;
+  }
   unmount();
   if (!token()) {
     unmount = signInView();
@@ -140,8 +188,9 @@ function route() {
   const [path, query] = (location.hash.slice(1) || "/").split("?");
   const params = new URLSearchParams(query || "");
   const parts = path.split("/").filter(Boolean).map(decodeURIComponent);
-  const options = { onAuthFailed: authFailed };
+  const options = { onAuthFailed: authFailed, viewer: knowViewer() };
   if (parts[0] === "schedule" && parts[1]) unmount = schedulePage(main, parts[1], params, options);
+  else if (parts[0] === "me") unmount = myPage(params, options);
   else if (parts[0] === "contact" && parts[1]) unmount = contactPage(main, parts[1], params, options);
   else if (parts[0] === "people") unmount = peopleView();
   else unmount = schedulesView();
@@ -149,6 +198,8 @@ function route() {
 
 document.getElementById("sign-out").addEventListener("click", () => {
   signOut();
+  viewer = null;
+  document.getElementById("nav-me").hidden = true;
   notice = "Signed out. The token is forgotten.";
   route();
 });

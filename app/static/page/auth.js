@@ -2,10 +2,9 @@
 // localStorage or a log, and it is gone when the tab closes or the user signs out.
 //
 // Signing in has one entry point, `signIn(credential)`, which proves the credential with the
-// API before keeping it. Today a credential is a pasted API token. Personal links (one-time
-// codes exchanged for a tab-held token) plug in here when the API offers the exchange: read
-// the code, remove it from the address bar with history.replaceState, exchange it over the
-// API, then keep the returned token exactly as below.
+// API before keeping it. A credential is a pasted API token ({token}) or a personal link's
+// one-time code ({code}, SPEC §11), which is first exchanged at POST /sign-in for a personal
+// token; the caller removes the code from the address bar before anything else happens.
 
 const KEY = "rotagraph.token";
 const listeners = new Set();
@@ -35,11 +34,13 @@ export function normalizeToken(text) {
 }
 
 /**
- * Prove `credential` with `viewer` and keep its token for this tab. Resolves to the viewer
- * ({role, organization}); rejects with the API's error and keeps nothing.
+ * Prove `credential` ({token} or {code}) with `viewer` and keep its token for this tab.
+ * Resolves to the viewer ({role, organization}); rejects with the API's error, keeping nothing.
  */
-export async function signIn(credential, { check }) {
-  const value = normalizeToken(credential.token);
+export async function signIn(credential, { check, exchange }) {
+  const value = credential.code
+    ? await exchange(credential.code)
+    : normalizeToken(credential.token);
   if (!value) throw new Error("Paste an API token (it starts with rg_).");
   const viewer = await check(value);
   keep(value);

@@ -49,7 +49,7 @@ async function copy(input, note) {
   note.textContent = "Copied.";
 }
 
-function feedSection(contact, onAuthFailed) {
+function feedSection(contact, onAuthFailed, viewer) {
   const list = h("div", {}, h("p", {}, "Loading feeds…"));
   const created = h("div", { class: "created-feed" });
   const nameInput = h("input", { id: "feed-name", type: "text", autocomplete: "off",
@@ -57,6 +57,11 @@ function feedSection(contact, onAuthFailed) {
   const form = h("form", { class: "inline-form" },
     h("label", { for: "feed-name" }, "Feed name"), nameInput,
     h("button", { type: "submit" }, "Create a feed link"));
+  viewer.then((v) => {  // personal tokens cannot create feeds: say so instead of a form
+    if (v && v.role === "PERSON") {
+      fill(form, h("p", { class: "muted" }, "An editor can create a feed link for you."));
+    }
+  });
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     try {
@@ -101,7 +106,7 @@ function feedSection(contact, onAuthFailed) {
 }
 
 /** Mount the page of contact `id` into `main`. */
-export function contactPage(main, id, params, { onAuthFailed }) {
+export function contactPage(main, id, params, { onAuthFailed, viewer }) {
   const title = h("h1", { tabindex: "-1" }, "Person");
   const body = h("div", {}, h("p", {}, "Loading…"));
   fill(main, title, body);
@@ -165,7 +170,7 @@ export function contactPage(main, id, params, { onAuthFailed }) {
             ? " (substitution)" : null,
           Date.parse(s.start) <= now ? h("strong", {}, " · on call now") : null)))
           : h("p", {}, "No shifts in the next weeks.")),
-      feedSection(contact, onAuthFailed));
+      feedSection(contact, onAuthFailed, viewer || Promise.resolve(null)));
   }
 
   load();
