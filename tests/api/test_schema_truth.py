@@ -26,8 +26,9 @@ async def _fields(api: Api, name: str) -> dict[str, dict[str, Any]]:
 
 async def test_required_inputs_are_non_null_and_defaults_are_told(api: Api) -> None:
     substitution = await _fields(api, "CreateSubstitutionInput")
-    assert substitution["recurrence"]["type"]["kind"] == "NON_NULL"
-    assert substitution["recurrence"]["defaultValue"] is None
+    # recurrence or between: neither alone is required, and the descriptions say which
+    assert "unless `between`" in substitution["recurrence"]["description"]
+    assert "instead of a recurrence" in substitution["between"]["description"]
     assert "schedule's zone" in substitution["timezone"]["description"]
     recurrence = await _fields(api, "RecurrenceInput")
     assert recurrence["from"]["type"]["kind"] == "NON_NULL"
