@@ -16,20 +16,26 @@ A fragment cycle is reported by graphql-core's own rule; here it just ends the w
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from graphql import (
+    ArgumentNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
     FragmentSpreadNode,
     GraphQLError,
     InlineFragmentNode,
+    ObjectFieldNode,
     OperationDefinitionNode,
     SelectionSetNode,
+    StringValueNode,
     ValidationRule,
+    VariableNode,
+    visit,
 )
-from graphql.language.visitor import BREAK
+from graphql.language.visitor import BREAK, Visitor
 
 
 def _depth_of(
@@ -110,3 +116,58 @@ def document_limits(max_depth: int, max_aliases: int) -> type[ValidationRule]:
             return BREAK
 
     return DocumentLimits
+
+
+def nul_fields(document: DocumentNode, variables: dict[str, Any] | None) -> list[str]:
+    """The fields (``input.name``, ``layers.0.name``) whose strings carry a NUL character
+    (U+0000), in variables or literals. PostgreSQL cannot store one in text or JSON, so it is
+    refused the same way on every backend."""
+    source = document.loc.source.body if document.loc is not None else ""
+    in_literals = "\\u0000" in source or "\x00" in source
+    if not in_literals and "\\u0000" not in json.dumps(variables or {}):
+        return []  # the common case: one scan, no walk
+    used, literals = _argument_paths(document)
+    found = [path for path, value in literals if "\x00" in value]
+    stack: list[tuple[str, Any]] = [(used.get(k, k), v) for k, v in (variables or {}).items()]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                found.append(path)
+        elif isinstance(value, dict):
+            stack.extend((f"{path}.{k}", v) for k, v in value.items())
+            found.extend(f"{path}.{k}" for k in value if isinstance(k, str) and "\x00" in k)
+        elif isinstance(value, list):
+            stack.extend((f"{path}.{i}", v) for i, v in enumerate(value))
+    return sorted(set(found))
+
+
+def _argument_paths(document: DocumentNode) -> tuple[dict[str, str], list[tuple[str, str]]]:
+    """Where each variable is used (``{"i": "input"}``) and every string literal with its
+    path (``("input.name", "…")``), in one walk."""
+    used: dict[str, str] = {}
+    literals: list[tuple[str, str]] = []
+    path: list[str] = []
+
+    class Paths(Visitor):
+        def enter_argument(self, node: ArgumentNode, *_: Any) -> None:
+            path.append(node.name.value)
+
+        def leave_argument(self, *_: Any) -> None:
+            path.pop()
+
+        def enter_object_field(self, node: ObjectFieldNode, *_: Any) -> None:
+            path.append(node.name.value)
+
+        def leave_object_field(self, *_: Any) -> None:
+            path.pop()
+
+        def enter_variable(self, node: VariableNode, *_: Any) -> None:
+            if path:
+                used.setdefault(node.name.value, ".".join(path))
+
+        def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
+            literals.append((".".join(path) or "query", node.value))
+
+    visit(document, Paths())
+    return used, literals

@@ -23,7 +23,7 @@ from strawberry.types.graphql import OperationType
 from app.api import cost
 from app.api.errors import ErrorShaping
 from app.api.execution import SharingExecutionContext
-from app.api.limits import document_limits
+from app.api.limits import document_limits, nul_fields
 from app.api.node import NodeQuery
 from app.api.scalars import SCALARS
 from app.auth.resolvers import AuthMutation, AuthQuery
@@ -121,6 +121,13 @@ class RotagraphSchema(strawberry.Schema):
         operation = get_operation_ast(context.graphql_document, context.operation_name)
         if operation is None:
             return None
+        if fields := nul_fields(context.graphql_document, context.variables):
+            nul = GraphQLError(
+                f"{', '.join(fields)}: a string must not contain a NUL character (U+0000)",
+                extensions={"code": "BAD_USER_INPUT", "fields": fields},
+            )
+            context.pre_execution_errors = [nul]
+            return PreExecutionError(data=None, errors=[nul])
         limits = cost.Limits(
             max_window_days=self.settings.max_window_days,
             page_default=min(100, self.settings.page_size_cap),

@@ -88,7 +88,7 @@ async def test_ids_beyond_the_integer_range(api: Api) -> None:
 async def test_long_names_and_nul_bytes(api: Api) -> None:
     before = await table_counts()
     create = "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }"
-    for name, reason in (("x" * 5000, "at most"), ("a\x00b", "control characters")):
+    for name, reason in (("x" * 5000, "at most"), ("a\x00b", "NUL character")):
         error = await api.error(create, {"i": {"name": name, "timezone": "UTC"}})
         assert error["extensions"]["code"] == "BAD_USER_INPUT"
         assert error["extensions"]["fields"] == ["input.name"] and reason in error["message"]
@@ -97,6 +97,30 @@ async def test_long_names_and_nul_bytes(api: Api) -> None:
         {"i": {"name": "s\x00", "timezone": "UTC"}},
     )
     assert error["extensions"]["fields"] == ["input.name"]
+    # In a literal, in JSON config and secrets, in an email: PostgreSQL stores none of them.
+    error = await api.error(
+        'mutation { createContact(input: {name: "a\\u0000", timezone: "UTC"}) { id } }'
+    )
+    assert error["extensions"]["fields"] == ["input.name"]
+    error = await api.error(
+        "mutation($i: CreateDestinationInput!) { createDestination(input: $i) { id } }",
+        {
+            "i": {
+                "scheduleId": encode_id("Schedule", 1),
+                "name": "d",
+                "kind": "WEBHOOK",
+                "config": {"url": "https://a.example.com/\x00"},
+                "secrets": {"signingSecret": "0123456789abcdef\x00"},
+            }
+        },
+    )
+    assert error["extensions"]["code"] == "BAD_USER_INPUT"
+    assert error["extensions"]["fields"] == ["input.config.url", "input.secrets.signingSecret"]
+    error = await api.error(
+        "mutation($i: CreateContactInput!) { createContact(input: $i) { id } }",
+        {"i": {"name": "Ann", "timezone": "UTC", "email": "a\x00@example.com"}},
+    )
+    assert error["extensions"]["fields"] == ["input.email"]
     assert await table_counts() == before
 
 
