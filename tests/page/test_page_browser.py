@@ -595,6 +595,23 @@ def test_contact_page_next_shifts_hours_and_feed_link(site: Site, browser: Any) 
         )
 
 
+def test_contact_pages_list_open_cover_requests_and_offers(site: Site, tab: Tab) -> None:
+    """The demo's offered cover request shows on its requester's and its volunteer's pages."""
+    [request] = site.gql(
+        "{ coverRequests(filter: {status: [OPEN, OFFERED]}) { nodes { id note"
+        " requester { id } offers { status contact { id name } } } } }"
+    )["coverRequests"]["nodes"]
+    [offer] = request["offers"]
+    page = tab.page
+    sign_in(tab, site, f"/#/contact/{request['requester']['id']}")
+    asked = page.locator(f".cover.asked li[data-cover-id='{request['id']}']")
+    asked.wait_for()
+    assert request["note"] in asked.inner_text()
+    assert f"offers from {offer['contact']['name']}" in asked.inner_text()
+    page.goto(f"{site.base}/#/contact/{offer['contact']['id']}")
+    page.locator(f".cover.offered li[data-cover-id='{request['id']}']").wait_for()
+
+
 def test_render_time_of_a_month_with_three_tiers_of_four_layers(
     site: Site, tab: Tab, capsys: pytest.CaptureFixture[str]
 ) -> None:

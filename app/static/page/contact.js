@@ -23,6 +23,15 @@ const CREATE_FEED = `mutation CreateFeed($input: CreateCalendarFeedInput!) {
   createCalendarFeed(input: $input) { url feed { id prefix } }
 }`;
 
+const COVER = `query Cover($id: ID!) {
+  asked: coverRequests(filter: {requester: [$id], status: [OPEN, OFFERED]}, first: 20) {
+    nodes { id from to status note schedule { id name } offers { status contact { id name } } }
+  }
+  offered: coverRequests(filter: {offeredBy: [$id], status: [OPEN, OFFERED]}, first: 20) {
+    nodes { id from to status schedule { id name } requester { id name } }
+  }
+}`;
+
 /** Hours covered by `shifts` inside [from, to), overlaps (two tiers at once) counted once. */
 export function coveredMs(shifts, from, to) {
   const pieces = shifts
@@ -105,6 +114,31 @@ function feedSection(contact, onAuthFailed, viewer) {
     list, form, created);
 }
 
+/** Open cover requests the person made, and those they offered to cover (read only). */
+function coverSection(contact, zone) {
+  const body = h("div", {}, h("p", {}, "Loading cover requests…"));
+  const when = (r) => span(Date.parse(r.from), Date.parse(r.to), zone);
+  const where = (r) => h("a", { href: `#/schedule/${encodeURIComponent(r.schedule.id)}` },
+    r.schedule.name);
+  gql(COVER, { id: contact.id }).then(({ asked, offered }) => {
+    const active = (r) => r.offers.filter((o) => o.status === "ACTIVE").map((o) => o.contact.name);
+    fill(body,
+      h("h3", {}, "Asked for"),
+      asked.nodes.length ? h("ul", { class: "cover asked" }, asked.nodes.map((r) => h("li",
+        { "data-cover-id": r.id }, when(r), " · ", where(r), ` · ${r.status.toLowerCase()}`,
+        active(r).length ? ` · offers from ${active(r).join(", ")}` : "",
+        r.note ? h("div", { class: "muted" }, r.note) : null)))
+        : h("p", {}, "No open cover requests."),
+      h("h3", {}, "Offered to cover"),
+      offered.nodes.length ? h("ul", { class: "cover offered" }, offered.nodes.map((r) => h("li",
+        { "data-cover-id": r.id }, when(r), " · ", where(r), ` · for ${r.requester.name}`,
+        ` · ${r.status.toLowerCase()}`)))
+        : h("p", {}, "No open offers."));
+  }).catch((error) => fill(body, h("p", { class: "error" }, error.message)));
+  return h("section", { class: "cover-section", "aria-labelledby": "cover-h" },
+    h("h2", { id: "cover-h" }, "Cover requests"), body);
+}
+
 /** Mount the page of contact `id` into `main`. */
 export function contactPage(main, id, params, { onAuthFailed, viewer }) {
   const title = h("h1", { tabindex: "-1" }, "Person");
@@ -170,6 +204,7 @@ export function contactPage(main, id, params, { onAuthFailed, viewer }) {
             ? " (substitution)" : null,
           Date.parse(s.start) <= now ? h("strong", {}, " · on call now") : null)))
           : h("p", {}, "No shifts in the next weeks.")),
+      coverSection(contact, zone),
       feedSection(contact, onAuthFailed, viewer || Promise.resolve(null)));
   }
 
