@@ -203,3 +203,50 @@ async def test_cover_requests_filter_sort_and_page(api: Api) -> None:
     assert page["totalCount"] == 3 and page["pageInfo"]["hasNextPage"]
     rest = await listed({"first": 2, "after": page["pageInfo"]["endCursor"]})
     assert [n["from"][5:16] for n in rest["nodes"]] == ["03-04T10:00"]
+
+
+async def test_an_accepted_request_reaches_a_webhook_export_and_cancelling_rewinds_it(
+    api: Api,
+) -> None:
+    from tests.destinations.receiver import webhook_receiver
+
+    r = await rota(api)
+    await api.ok(CONFIRM, {"s": r.schedule})
+    export = """mutation($id: ID!) { exportDestination(id: $id, wait: true) { status } }"""
+
+    def covered(body: dict[str, Any]) -> list[tuple[str, str, str]]:
+        return [
+            (s["start"][5:16], s["end"][5:16], s["contact"]["name"])
+            for s in body["shifts"]
+            if s["start"] < "2026-03-04"
+        ]
+
+    async with webhook_receiver() as receiver:
+        made = await api.ok(
+            """mutation($i: CreateDestinationInput!) { createDestination(input: $i) { id } }""",
+            {
+                "i": {
+                    "scheduleId": r.schedule,
+                    "name": "hook",
+                    "kind": "WEBHOOK",
+                    "autoExport": False,
+                    "config": {"url": receiver.url, "retryInitialSeconds": 0.01},
+                    "secrets": {"signingSecret": "s3cret-signing-key-000"},
+                }
+            },
+        )
+        hook = made["createDestination"]["id"]
+        asked = await request(api, r, "Bob", *WINDOW)
+        volunteer = await offer(api, r, "Cid", asked["id"])
+        await api.ok(ACCEPT, {"o": volunteer["id"]}, token=r.tokens["Bob"])
+        assert (await api.ok(export, {"id": hook}))["exportDestination"]["status"] == "OK"
+        assert covered(receiver.deliveries[-1].body) == [
+            ("03-02T12:00", "03-03T09:00", "Ann"),
+            ("03-03T09:00", "03-03T12:00", "Bob"),
+            ("03-03T12:00", "03-03T18:00", "Cid"),
+            ("03-03T18:00", "03-04T09:00", "Bob"),
+        ]
+        await api.ok(CANCEL, {"id": asked["id"]}, token=r.tokens["Bob"])
+        assert (await api.ok(export, {"id": hook}))["exportDestination"]["status"] == "OK"
+        # The export rewound to the changed shift and sent Bob's whole turn again.
+        assert ("03-03T09:00", "03-04T09:00", "Bob") in covered(receiver.deliveries[-1].body)
