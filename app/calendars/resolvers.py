@@ -96,7 +96,8 @@ class CalendarQuery:
 class CalendarMutation:
     @strawberry.mutation(
         description=(
-            "Connect a contact's calendar account. The source is reached first: when it "
+            "Connect a contact's calendar account (EDITOR, or a personal token for its own "
+            "contact). The source is reached first: when it "
             "cannot be reached, is not a calendar or refuses the credentials, the answer is "
             "BAD_USER_INPUT naming the field and nothing is saved. Connecting an account the "
             "contact already has updates that connection (its import choices stay). New "
@@ -129,7 +130,8 @@ class CalendarMutation:
 
     @strawberry.mutation(
         description=(
-            "Turn imports on or off and choose filters, per calendar; calendars not named "
+            "Turn imports on or off and choose filters, per calendar (EDITOR, or the "
+            "connection's own personal token); calendars not named "
             "stay as they are. Turning one off removes its busy time at once; the enabled "
             "calendars are imported in the background after saving."
         )
@@ -164,7 +166,8 @@ class CalendarMutation:
 
     @strawberry.mutation(
         description=(
-            "Import the connection's enabled calendars now: in the background, or with "
+            "Import the connection's enabled calendars now (EDITOR, or the connection's own "
+            "personal token): in the background, or with "
             "`wait: true` answering once the imports finished (each bounded by the fetch "
             "timeout). A calendar already being imported is left to that import."
         )
@@ -184,7 +187,12 @@ class CalendarMutation:
         row = await service.get_connection(org_id=org_id, connection_id=pk)
         return CalendarConnectionType.from_model(row)
 
-    @strawberry.mutation(description="Remove a connection with its calendars and their busy time.")
+    @strawberry.mutation(
+        description=(
+            "Remove a connection with its calendars and their busy time (EDITOR, or the "
+            "connection's own personal token)."
+        )
+    )
     async def disconnect_calendar(self, info: Info, connection_id: strawberry.ID) -> DeletePayload:
         actor = acting(info)
         org_id = actor.org_id

@@ -202,7 +202,8 @@ class SubstitutionQuery:
 class SubstitutionMutation:
     @strawberry.mutation(
         description=(
-            "Create one or many substitutions, all or nothing: errors name the item and "
+            "Create one or many substitutions, all or nothing (EDITOR; a personal token "
+            "only its own contact's unavailability): errors name the item and "
             "field (`inputs.2.recurrence.to`)."
         )
     )
@@ -217,7 +218,8 @@ class SubstitutionMutation:
 
     @strawberry.mutation(
         description=(
-            "Apply one patch to every named substitution (omitted = unchanged, null = "
+            "Apply one patch to every named substitution (EDITOR; a personal token only to "
+            "its own unavailability) (omitted = unchanged, null = "
             "cleared); any unknown id is NOT_FOUND and nothing changes."
         )
     )
@@ -235,7 +237,8 @@ class SubstitutionMutation:
 
     @strawberry.mutation(
         description=(
-            "Mark substitutions DELETED (still readable by id; `updateSubstitutions` with "
+            "Mark substitutions DELETED (EDITOR; a personal token only its own "
+            "unavailability), still readable by id (`updateSubstitutions` with "
             "`status: ACTIVE` restores one); any unknown id is NOT_FOUND and nothing changes."
         )
     )
