@@ -11,9 +11,9 @@ import json
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from app.api.relay import encode_id
 from app.db import transaction
 from app.errors import AppError, BadUserInput, Unauthenticated
+from app.ids import encode_id
 from app.people import service
 
 MAX_BODY = 4096
