@@ -376,6 +376,8 @@ def test_live_update_after_a_mutation_without_reload(site: Site, tab: Tab) -> No
     tier = next(t for t in data["schedule"]["tiers"] if t["number"] == 1)
     on_now = {a["id"] for o in data["schedule"]["onCallNow"] for a in o["assignees"]}
     person = next(c for c in data["contacts"]["nodes"] if c["id"] not in on_now)
+    tier_one = "section.tier[data-tier-number='1'] .row.final"
+    page.locator(f"{tier_one} .item").first.focus()
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     site.gql(
         "mutation($i: CreateOnDemandShiftInput!) { createOnDemandShift(input: $i) { id } }",
@@ -393,6 +395,9 @@ def test_live_update_after_a_mutation_without_reload(site: Site, tab: Tab) -> No
     assert page.locator(bar).inner_text() == f"◆ {person['name']}"
     assert page.evaluate("window.__sameDocument") is True
     assert int(page.locator("main").get_attribute("data-live-updates")) >= 1
+    # keyboard focus stayed in the redrawn row
+    focused = page.evaluate("s => document.activeElement.matches(s)", f"{tier_one} .item")
+    assert focused, page.evaluate("document.activeElement.outerHTML")
     assert person["name"] in page.locator(".on-call-now").inner_text()
     overridden = page.locator(".row.layer .bar.overridden[data-overridden-by^='on-demand']")
     assert overridden.count() >= 1

@@ -171,8 +171,10 @@ export function schedulePage(main, id, params, { onAuthFailed }) {
       `(${z})`;
     hide();
     const view = { ...window, zoom: state.zoom, zone: z, zoneLabel: z, now: Date.now() };
+    const kept = focusedItem();
     const tree = renderTiers(schedule.tiers, view, describe);
     fill(timelines, tree);
+    if (kept) refocus(kept);
     void timelines.offsetHeight; // layout included in the measured time
     const renderMs = performance.now() - dataAt;
     timelines.dataset.renderMs = renderMs.toFixed(1);
@@ -180,6 +182,24 @@ export function schedulePage(main, id, params, { onAuthFailed }) {
     requestAnimationFrame(() => {
       timelines.dataset.frameMs = (performance.now() - dataAt).toFixed(1);
     });
+  }
+
+  // A live update redraws the timeline: keep keyboard focus on the same row and time.
+  function focusedItem() {
+    const item = document.activeElement;
+    if (!item || !item.classList.contains("item") || !timelines.contains(item)) return null;
+    const tracks = [...timelines.querySelectorAll(".row:not(.axis) .track")];
+    return { track: tracks.indexOf(item.parentElement), at: Date.parse(item.dataset.start) };
+  }
+
+  function refocus({ track, at }) {
+    const target = timelines.querySelectorAll(".row:not(.axis) .track")[track];
+    const items = target ? [...target.querySelectorAll(".item")] : [];
+    const item = items.find((i) => Date.parse(i.dataset.end) > at) || items.at(-1);
+    if (!item) return;
+    for (const other of items) other.tabIndex = -1;
+    item.tabIndex = 0;
+    item.focus();
   }
 
   async function load() {
