@@ -28,6 +28,7 @@ MODEL_MODULES = [
     "app.calendars.models",
     "app.imports.models",
     "app.cover_requests.models",
+    "app.audit.models",
 ]
 MIGRATIONS_MODULE = "app.migrations"
 

@@ -26,6 +26,7 @@ from app.api.execution import SharingExecutionContext
 from app.api.limits import document_limits, nul_fields
 from app.api.node import NodeQuery
 from app.api.scalars import SCALARS
+from app.audit.resolvers import AuditField, AuditQuery
 from app.auth.resolvers import AuthMutation, AuthQuery
 from app.calendars.resolvers import CalendarMutation, CalendarQuery
 from app.contacts.resolvers import ContactMutation, ContactQuery
@@ -68,6 +69,7 @@ class Query(
     TimelineQuery,
     DestinationQuery,
     CalendarQuery,
+    AuditQuery,
 ):
     pass
 
@@ -169,8 +171,16 @@ class RotagraphSchema(strawberry.Schema):
             return GraphQLExecutionResult(data=None, errors=[error])
 
 
+def _audit_every_write() -> None:
+    """Every Mutation field records its successful writes in the audit log."""
+    for field in Mutation.__strawberry_definition__.fields:  # type: ignore[attr-defined]
+        if not any(isinstance(e, AuditField) for e in field.extensions):
+            field.extensions.append(AuditField())
+
+
 def build_schema(settings: Settings | None = None) -> strawberry.Schema:
     settings = settings or Settings()
+    _audit_every_write()
     # The limit rule is built once: ValidationCache keys on the rule classes, so building
     # it per request (as the stock factories do) would make every request miss the cache.
     limits: list[type[ASTValidationRule]] = [
