@@ -56,11 +56,18 @@ async def _connect(
             return first, rcvd.code if rcvd else None, rcvd.reason if rcvd else ""
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-async def test_websocket_auth_shapes(
-    served: tuple[AppServer, Tokens], matrix: Matrix, protocol: str
+async def test_websocket_auth_shapes_and_odd_messages_on_both_protocols(
+    served: tuple[AppServer, Tokens], matrix: Matrix
 ) -> None:
+    """One server for both protocols (a server start costs more than all the checks)."""
     server, tokens = served
+    for protocol in PROTOCOLS:
+        await _auth_shapes(server, tokens, matrix, protocol)
+        await _odd_messages(server, tokens, matrix, protocol)
+    assert "Traceback" not in server.log(), server.log()
+
+
+async def _auth_shapes(server: AppServer, tokens: Tokens, matrix: Matrix, protocol: str) -> None:
     bearer = f"Bearer {tokens.viewer}"
     accepted = {
         "connection_init {Authorization}": ({"Authorization": bearer}, None),
@@ -94,14 +101,9 @@ async def test_websocket_auth_shapes(
                 assert first is not None and first["type"] == "connection_error"
                 assert why in first["payload"]["message"]
                 assert first["payload"]["extensions"]["code"] == "UNAUTHENTICATED"
-    assert "Traceback" not in server.log()
 
 
-@pytest.mark.parametrize("protocol", PROTOCOLS)
-async def test_odd_websocket_messages_leave_no_traceback(
-    served: tuple[AppServer, Tokens], matrix: Matrix, protocol: str
-) -> None:
-    server, tokens = served
+async def _odd_messages(server: AppServer, tokens: Tokens, matrix: Matrix, protocol: str) -> None:
     bearer = f"Bearer {tokens.viewer}"
     start = "subscribe" if protocol == "graphql-transport-ws" else "start"
     odd: list[list[str | bytes]] = [

@@ -88,10 +88,15 @@ async def first_event(session: Any, query: str, variables: dict[str, Any]) -> as
     return task
 
 
-async def test_gql_over_http_and_both_websocket_protocols(
-    served: tuple[AppServer, Tokens], matrix: Matrix
-) -> None:
+async def test_gql_and_node_clients(served: tuple[AppServer, Tokens], matrix: Matrix) -> None:
+    """One server for every client (a server start costs more than all the checks)."""
     server, tokens = served
+    await _gql(server, tokens, matrix)
+    await _node(server, tokens, matrix)
+    assert "Traceback" not in server.log(), server.log()
+
+
+async def _gql(server: AppServer, tokens: Tokens, matrix: Matrix) -> None:
     remote = Remote(server, tokens.admin)
     bearer = f"Bearer {tokens.admin}"
     s, _ = await rota(remote, "HTTP")
@@ -147,10 +152,7 @@ async def test_gql_over_http_and_both_websocket_protocols(
     assert "Traceback" not in server.log()
 
 
-async def test_apollo_client_and_graphql_ws_under_node(
-    served: tuple[AppServer, Tokens], matrix: Matrix
-) -> None:
-    server, tokens = served
+async def _node(server: AppServer, tokens: Tokens, matrix: Matrix) -> None:
     remote = Remote(server, tokens.admin)
     s, bob = await rota(remote, "Node")
     with matrix.case("Node", "run js/apollo.mjs"):

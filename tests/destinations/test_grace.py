@@ -95,10 +95,17 @@ async def _events(conn: Any, sid: str, seconds: float) -> list[dict[str, Any]]:
         return seen
 
 
-async def test_no_error_flashes_across_a_change_and_its_automatic_export(
-    served: tuple[AppServer, Tokens],
-) -> None:
+async def test_grace_on_a_live_server(served: tuple[AppServer, Tokens]) -> None:
+    """One server for both cases (a server start costs more than the checks)."""
     server, tokens = served
+    await _no_error_flashes_across_a_change_and_its_automatic_export(server, tokens)
+    await _after_the_grace_an_unexported_change_is_error_with_its_reason(server, tokens)
+    assert "Traceback" not in server.log()
+
+
+async def _no_error_flashes_across_a_change_and_its_automatic_export(
+    server: AppServer, tokens: Tokens
+) -> None:
     remote = Remote(server, tokens.admin)
     async with hook_receiver() as hook:
         s, (ann, bob) = await daily(remote, "Ann", "Bob")
@@ -124,10 +131,9 @@ async def test_no_error_flashes_across_a_change_and_its_automatic_export(
         assert read["lastError"] is None
 
 
-async def test_after_the_grace_an_unexported_change_is_error_with_its_reason(
-    served: tuple[AppServer, Tokens],
+async def _after_the_grace_an_unexported_change_is_error_with_its_reason(
+    server: AppServer, tokens: Tokens
 ) -> None:
-    server, tokens = served
     remote = Remote(server, tokens.admin)
     async with hook_receiver() as hook:
         s, (ann, bob) = await daily(remote, "Ann", "Bob")
