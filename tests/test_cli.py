@@ -246,7 +246,7 @@ async def test_bad_settings_name_their_variable_and_the_accepted_forms(tmp_path:
     assert "sqlite://PATH" in run.err and "postgres://USER:PASSWORD@HOST:PORT/DATABASE" in run.err
 
 
-async def test_printed_hints_work_as_typed_and_serve_prints_its_url(tmp_path: Path) -> None:
+async def test_printed_hints_work_as_typed_in_a_fresh_shell(tmp_path: Path) -> None:
     url = f"sqlite://{tmp_path / 'hints.sqlite3'}"
     await ok("migrate", url=url, cwd=tmp_path)
     created = await ok("create-org", "Acme", url=url, cwd=tmp_path)
@@ -264,16 +264,25 @@ async def test_printed_hints_work_as_typed_and_serve_prints_its_url(tmp_path: Pa
     assert shell.returncode == 0, err.decode()
     assert out.decode().startswith("token: ")
 
+
+async def test_scripts_serve_prints_the_url_of_its_port_and_a_working_hint(tmp_path: Path) -> None:
     port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "PYTHONPATH": str(ROOT), "RUN_JOBS": "false"}
+    env = {**os.environ, "DATABASE_URL": f"sqlite://{tmp_path / 'serve.sqlite3'}"}
+    env.pop("PORT", None)
     serve = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "app.cli", "serve", "--port", str(port),
-        cwd=tmp_path, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
+        str(ROOT / "scripts" / "serve"), "--port", str(port),
+        cwd=ROOT, env=env, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
     try:
-        assert serve.stdout is not None
-        line = (await asyncio.wait_for(serve.stdout.readline(), 20)).decode()
-        assert f"http://127.0.0.1:{port}/graphql" in line
+        assert serve.stdout is not None and serve.stderr is not None
+        printed = ""
+        while f"http://127.0.0.1:{port}/graphql" not in printed:
+            line = (await asyncio.wait_for(serve.stdout.readline(), 60)).decode()
+            assert line, f"scripts/serve ended early:\n{printed}"
+            printed += line
+        assert "token: rg_" in printed  # the demo's first run
+        hint = (await asyncio.wait_for(serve.stderr.readline(), 10)).decode()
+        assert "Another one: DATABASE_URL=" in hint and " .venv/bin/rotagraph create-token" in hint
     finally:
         serve.terminate()
         await serve.wait()
