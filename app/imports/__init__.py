@@ -28,7 +28,8 @@ Rules
   unexpected shape (``source``) raise one ``SourceError`` (BAD_USER_INPUT naming that field)
   and nothing is written. Only GET requests are sent, so a read-only key is enough; the key
   is sent in the vendor's auth header and appears in no message, log line or report. 429
-  waits for ``Retry-After`` (at most 60 s), 5xx and dropped connections are retried (5 tries).
+  waits for ``Retry-After`` (at most 60 s) and 5xx are retried (5 tries in all), a connection
+  that cannot be made 3 times.
 - Each escalation policy becomes a schedule and each rule a tier (a rule with one schedule
   gets that schedule's layers and overrides; a rule notifying people gets one layer with all
   of them on call; anything else is noted); a schedule used by no expressible rule becomes a

@@ -30,6 +30,7 @@ from app.imports.source import SourceError
 MAX_BODY_BYTES = 50_000_000
 MAX_RETRY_AFTER = 60.0
 ATTEMPTS = 5
+CONNECT_ATTEMPTS = 3
 TIMEOUT_SECONDS = 30.0
 ANY_STATUS = frozenset(range(100, 600))
 
@@ -134,8 +135,11 @@ class HttpTransport:
     async def _get_with_retries(
         self, path: str, params: Mapping[str, str] | None
     ) -> outbound.Reply:
-        failure = ""
-        for attempt in range(ATTEMPTS):
+        """429 and 5xx: up to ATTEMPTS tries; a connection that cannot be made: up to
+        CONNECT_ATTEMPTS (a name that does not resolve rarely starts to)."""
+        failure, tries, refused = "", 0, 0
+        while tries < ATTEMPTS and refused < CONNECT_ATTEMPTS:
+            tries += 1
             try:
                 reply = await send(
                     self.session, self.url(path), headers=self.headers, params=params
@@ -144,13 +148,14 @@ class HttpTransport:
                 if not exc.transient:  # a refused address, an oversized answer: final
                     raise SourceError(f"{self.vendor}: {exc}", field="baseUrl") from None
                 failure = f"cannot reach {self.vendor}: {exc}"
-                if attempt + 1 < ATTEMPTS:
-                    await asyncio.sleep(retry_after(None, attempt))
+                refused += 1
+                if refused < CONNECT_ATTEMPTS:
+                    await asyncio.sleep(retry_after(None, tries - 1))
                 continue
             if reply.status == 429 or reply.status >= 500:
                 failure = f"{self.vendor} at {self.host} answered HTTP {reply.status} to {path}"
-                if attempt + 1 < ATTEMPTS:
-                    await asyncio.sleep(retry_after(reply.headers.get("Retry-After"), attempt))
+                if tries < ATTEMPTS:
+                    await asyncio.sleep(retry_after(reply.headers.get("Retry-After"), tries - 1))
                 continue
             if reply.status in (401, 403):
                 raise SourceError(
@@ -162,4 +167,4 @@ class HttpTransport:
                     field="baseUrl",
                 )
             return reply
-        raise SourceError(f"{failure} (after {ATTEMPTS} tries)", field="baseUrl")
+        raise SourceError(f"{failure} (after {tries} tries)", field="baseUrl")
