@@ -11,12 +11,17 @@ import json
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
+from app.audit import service as audit_service
+from app.auth.roles import Role
+from app.auth.service import Auth
 from app.db import transaction
 from app.errors import AppError, BadUserInput, Unauthenticated
 from app.ids import encode_id
 from app.people import service
 
 MAX_BODY = 4096
+AUDIT_OPERATION = "signInWithCode"
+"""How the audit log names an exchange (it is no mutation, but a write by a personal link)."""
 
 
 def _error(error: AppError) -> JSONResponse:
@@ -40,9 +45,23 @@ async def exchange(request: Request) -> JSONResponse:
         code = data.get("code") if isinstance(data, dict) else None
         if not isinstance(code, str):
             raise BadUserInput('send a JSON object {"code": "..."}', field="code")
+        now = request.app.state.clock.now()
         async with transaction():
-            token, secret = await service.exchange_code(
-                code=code, now=request.app.state.clock.now()
+            token, secret = await service.exchange_code(code=code, now=now)
+            assert token.contact_id is not None
+            await audit_service.record(
+                auth=Auth(
+                    org_id=token.organization_id,
+                    role=Role.PERSON,
+                    token_id=token.id,
+                    contact_id=token.contact_id,
+                ),
+                operation=AUDIT_OPERATION,
+                object_ids=[
+                    encode_id("ApiToken", token.id),
+                    encode_id("Contact", token.contact_id),
+                ],
+                at=now,
             )
     except AppError as exc:
         return _error(exc)
