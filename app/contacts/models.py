@@ -19,6 +19,8 @@ class Contact(Model):
     email = fields.CharField(max_length=320, null=True)
     phone = fields.CharField(max_length=40, null=True)
     timezone = fields.CharField(max_length=64, default="UTC")
+    # A region of the ``holidays`` library: the person's own public holidays (SPEC §9).
+    holiday_region = fields.CharField(max_length=40, null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

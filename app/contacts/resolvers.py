@@ -9,6 +9,7 @@ from app.api.relay import Connection, decode_id, decode_ids, paginate
 from app.contacts import service
 from app.contacts.types import ContactType, CreateContactInput, UpdateContactInput
 from app.db import transaction
+from app.layers import edits as layer_edits
 
 
 @strawberry.type
@@ -47,7 +48,11 @@ class ContactMutation:
             contact = await service.create_contact(
                 org_id=org_id,
                 fields=service.ContactFields(
-                    name=input.name, email=input.email, phone=input.phone, timezone=input.timezone
+                    name=input.name,
+                    email=input.email,
+                    phone=input.phone,
+                    timezone=input.timezone,
+                    holiday_region=input.holiday_region,
                 ),
             )
         return ContactType.from_model(contact)
@@ -58,7 +63,7 @@ class ContactMutation:
     ) -> ContactType:
         org_id = editor(info)
         async with transaction():
-            contact = await service.update_contact(
+            contact = await layer_edits.update_contact(
                 org_id=org_id, contact_id=decode_id(id, "Contact"), changes=changes_of(input)
             )
         return ContactType.from_model(contact)

@@ -11,6 +11,7 @@ from app import validation
 from app.contacts import models
 from app.errors import Collector, Conflict, NotFound
 from app.groups import models as group_models
+from app.holiday_calendars import region_problem
 from app.layers import models as layer_models
 
 
@@ -20,6 +21,16 @@ class ContactFields:
     email: str | None = None
     phone: str | None = None
     timezone: str = "UTC"
+    holiday_region: str | None = None
+
+
+def _region(errors: Collector, value: str | None) -> str | None:
+    if value is None or not value.strip():
+        return None
+    region = value.strip().upper()
+    if why := region_problem(region):
+        errors.add("holidayRegion", why)
+    return region
 
 
 def _check(fields: ContactFields, errors: Collector) -> ContactFields:
@@ -28,6 +39,7 @@ def _check(fields: ContactFields, errors: Collector) -> ContactFields:
         email=validation.email(errors, "email", fields.email),
         phone=validation.phone(errors, "phone", fields.phone),
         timezone=fields.timezone if validation.zone(errors, "timezone", fields.timezone) else "",
+        holiday_region=_region(errors, fields.holiday_region),
     )
 
 
@@ -55,6 +67,7 @@ async def create_contact(*, org_id: int, fields: ContactFields) -> models.Contac
         email=checked.email,
         phone=checked.phone,
         timezone=checked.timezone,
+        holiday_region=checked.holiday_region,
     )
 
 
@@ -75,11 +88,13 @@ async def update_contact(
         email=changes.get("email", contact.email),
         phone=changes.get("phone", contact.phone),
         timezone=changes.get("timezone", contact.timezone) or "",
+        holiday_region=changes.get("holiday_region", contact.holiday_region),
     )
     checked = _check(merged, errors)
     errors.raise_if_any()
     contact.name, contact.email, contact.phone = checked.name, checked.email, checked.phone
     contact.timezone = checked.timezone
+    contact.holiday_region = checked.holiday_region
     await contact.save()
     return contact
 

@@ -24,6 +24,10 @@ class ContactType(Node):
     email: str | None
     phone: str | None
     timezone: str = strawberry.field(description="IANA zone of the person, e.g. Europe/London.")
+    holiday_region: str | None = strawberry.field(
+        description="The person's own holiday region as the `holidays` library names it (US, "
+        "DE-BY…): layers with participantHolidays treat its public holidays as days off."
+    )
 
     @strawberry.field(
         description="Substitutions of this contact (unavailable or replaced), 10 a page; "
@@ -87,6 +91,7 @@ class ContactType(Node):
             email=m.email,
             phone=m.phone,
             timezone=m.timezone,
+            holiday_region=m.holiday_region,
         )
 
 
@@ -96,6 +101,7 @@ class CreateContactInput:
     email: str | None = None
     phone: str | None = None
     timezone: str = "UTC"
+    holiday_region: str | None = None
 
 
 @strawberry.input(description="Changes to a contact: omitted fields stay, null clears.")
@@ -104,3 +110,4 @@ class UpdateContactInput:
     email: str | None = strawberry.UNSET
     phone: str | None = strawberry.UNSET
     timezone: str | None = strawberry.UNSET
+    holiday_region: str | None = strawberry.UNSET

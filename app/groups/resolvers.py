@@ -2,12 +2,16 @@ from __future__ import annotations
 
 import strawberry
 
+from app import clock
 from app.api.common import DeletePayload
 from app.api.context import Info, editor, viewer
 from app.api.relay import Connection, decode_id, decode_ids, paginate
 from app.db import transaction
 from app.groups import service
 from app.groups.types import CreateGroupInput, GroupType, UpdateGroupInput
+from app.layers import edits as layer_edits
+from app.layers.resolvers import effective_spec
+from app.layers.rule_types import RosterChangeInput
 
 
 @strawberry.type
@@ -42,7 +46,11 @@ class GroupMutation:
 
     @strawberry.mutation
     async def update_group(
-        self, info: Info, id: strawberry.ID, input: UpdateGroupInput
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: UpdateGroupInput,
+        effective: RosterChangeInput | None = None,
     ) -> GroupType:
         org_id = editor(info)
         members = None  # omitted: the members stay; explicit null clears them, like []
@@ -52,8 +60,13 @@ class GroupMutation:
         if input.name is None:
             name = ""
         async with transaction():
-            group = await service.update_group(
-                org_id=org_id, group_id=decode_id(id, "Group"), name=name, member_ids=members
+            group = await layer_edits.update_group(
+                org_id=org_id,
+                group_id=decode_id(id, "Group"),
+                name=name,
+                member_ids=members,
+                now=clock.now(),
+                effective=effective_spec(effective),
             )
         return GroupType.from_model(group)
 

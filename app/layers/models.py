@@ -46,6 +46,14 @@ class Layer(Model):
     recurrence_rule = fields.CharField(max_length=500, null=True)
     min_staff = fields.IntField(null=True)
     skip_unavailable = fields.BooleanField(default=True)
+    on_holidays = fields.CharField(max_length=4, default="RUN")
+    participant_holidays = fields.BooleanField(default=False)
+    # [{"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}], inclusive local dates in ``timezone``.
+    pauses: fields.JSONField[list[dict[str, str]]] = fields.JSONField(default=list)
+    advance = fields.CharField(max_length=12, default="EVERY_TURN")
+    # [{"start": ISO UTC instant, "turn": t_v, "offset": o_v, "contacts": [ids]}] (SPEC §9);
+    # empty: one segment over the current participants.
+    roster_segments: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=list)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
@@ -55,7 +63,8 @@ class Layer(Model):
 
 
 class LayerParticipant(Model):
-    """One entry of a layer's participant list: a contact or a group, optionally on weekdays."""
+    """One entry of a layer's participant list: a contact or a group, optionally on weekdays
+    and within daily working hours (HH:MM in each contact's own zone)."""
 
     id = fields.IntField(primary_key=True)
     layer: fields.ForeignKeyRelation[Layer] = fields.ForeignKeyField(
@@ -72,6 +81,8 @@ class LayerParticipant(Model):
     )
     group_id: int | None
     weekdays: fields.JSONField[list[int] | None] = fields.JSONField(null=True)
+    working_hours_start = fields.CharField(max_length=5, null=True)
+    working_hours_end = fields.CharField(max_length=5, null=True)
 
     class Meta:
         table = "layer_participant"

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import strawberry
 
+from app import clock
 from app.api.common import DeletePayload, SortDirection
 from app.api.context import Info, editor, viewer
 from app.api.relay import Connection, collect_reference, decode_id, paginate_list
@@ -9,6 +10,7 @@ from app.db import transaction
 from app.errors import BadUserInput, Collector, MissingReferences
 from app.layers import query as layer_query
 from app.layers import service
+from app.layers.rule_types import RosterChangeInput
 from app.layers.types import LayerFilter, LayerInput, LayerSort, LayerType
 
 
@@ -37,9 +39,13 @@ def to_spec(data: LayerInput, field: str) -> service.LayerSpec:
             contact_id=_reference(errors, f"participants.{i}.contactId", p.contact_id, "Contact"),
             group_id=_reference(errors, f"participants.{i}.groupId", p.group_id, "Group"),
             weekdays=tuple(d.value for d in p.weekdays) if p.weekdays is not None else None,
+            working_hours=(p.working_hours.start, p.working_hours.end)
+            if p.working_hours is not None
+            else None,
         )
         for i, p in enumerate(data.participants)
     ]
+    layer_id = _reference(errors, "id", data.id, "Layer")
     errors.raise_if_any()
     rec = data.recurrence
     return service.LayerSpec(
@@ -70,7 +76,18 @@ def to_spec(data: LayerInput, field: str) -> service.LayerSpec:
         else None,
         min_staff=data.min_staff,
         skip_unavailable=data.skip_unavailable,
+        on_holidays=data.on_holidays.value,
+        participant_holidays=data.participant_holidays,
+        pauses=tuple((p.from_, p.to) for p in data.pauses),
+        advance=data.advance.value,
+        layer_id=layer_id,
     )
+
+
+def effective_spec(data: RosterChangeInput | None) -> service.EffectiveSpec | None:
+    if data is None:
+        return None
+    return service.EffectiveSpec(mode=data.mode.value, at=data.at)
 
 
 @strawberry.type
@@ -121,13 +138,26 @@ class LayerMutation:
             )
         return LayerType.from_model(layer)
 
-    @strawberry.mutation(description="Replace a layer's definition; its id stays.")
-    async def update_layer(self, info: Info, id: strawberry.ID, input: LayerInput) -> LayerType:
+    @strawberry.mutation(
+        description="Replace a layer's definition; its id stays. A changed participant list "
+        "takes effect at the next handoff unless `effective` says otherwise."
+    )
+    async def update_layer(
+        self,
+        info: Info,
+        id: strawberry.ID,
+        input: LayerInput,
+        effective: RosterChangeInput | None = None,
+    ) -> LayerType:
         org_id = editor(info)
         spec = to_spec(input, "input")
         async with transaction():
             layer = await service.update_layer(
-                org_id=org_id, layer_id=decode_id(id, "Layer"), spec=spec
+                org_id=org_id,
+                layer_id=decode_id(id, "Layer"),
+                spec=spec,
+                now=clock.now(),
+                effective=effective_spec(effective),
             )
         return LayerType.from_model(layer)
 
@@ -138,9 +168,18 @@ class LayerMutation:
             await service.delete_layer(org_id=org_id, layer_id=decode_id(id, "Layer"))
         return DeletePayload(deleted_id=id)
 
-    @strawberry.mutation(description="Replace all of a tier's layers at once (all or nothing).")
+    @strawberry.mutation(
+        description="Replace all of a tier's layers at once (all or nothing). An entry with an "
+        "`id` replaces that stored layer (which keeps its id and roster); stored layers no entry "
+        "names are deleted. Roster changes take effect as `effective` says (default: the next "
+        "handoff)."
+    )
     async def set_tier_layers(
-        self, info: Info, tier_id: strawberry.ID, layers: list[LayerInput]
+        self,
+        info: Info,
+        tier_id: strawberry.ID,
+        layers: list[LayerInput],
+        effective: RosterChangeInput | None = None,
     ) -> list[LayerType]:
         org_id = editor(info)
         errors = Collector()
@@ -153,6 +192,10 @@ class LayerMutation:
         errors.raise_if_any()
         async with transaction():
             rows = await service.set_tier_layers(
-                org_id=org_id, tier_id=decode_id(tier_id, "Tier", field="tierId"), specs=specs
+                org_id=org_id,
+                tier_id=decode_id(tier_id, "Tier", field="tierId"),
+                specs=specs,
+                now=clock.now(),
+                effective=effective_spec(effective),
             )
         return [LayerType.from_model(m) for m in rows]

@@ -2,237 +2,44 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
-from typing import Any, cast
+from datetime import datetime
+from typing import cast
 
-from app import engine, validation
-from app.contacts import service as contact_service
+from app import clock
 from app.errors import BadUserInput, Collector, NotFound
 from app.groups import service as group_service
-from app.layers import models
+from app.layers import models, rosters
+from app.layers.specs import (
+    MAX_LAYERS_PER_TIER,
+    EffectiveSpec,
+    LayerSpec,
+    ParticipantSpec,
+    RecurrenceSpec,
+    RestrictionSpec,
+    check_effective,
+    check_rule,
+    row_values,
+    validate_specs,
+)
 from app.tiers import service as tier_service
 
-UNITS = ("HOUR", "DAY", "WEEK", "MONTH")
-DIRECTIONS = ("FORWARD", "BACKWARD")
-RECURRENCES = ("REPEAT", "PERIODIC", "ICAL", "OCCURRENCE")
-RESTRICTION_KINDS = ("DAILY", "WEEKLY")
-MAX_PARTICIPANTS = 200
-MAX_RESTRICTIONS = 50
-MAX_LAYERS_PER_TIER = 50
-_TIME_PARTS = re.compile(r"\b(BYHOUR|BYMINUTE|BYSECOND)\b|FREQ=(HOURLY|MINUTELY|SECONDLY)", re.I)
-_COUNT = re.compile(r"(^|;)\s*COUNT\s*=", re.I)
-_UNTIL = re.compile(r"(^|;)\s*UNTIL\s*=", re.I)
-
-
-@dataclass(frozen=True)
-class ParticipantSpec:
-    contact_id: int | None = None
-    group_id: int | None = None
-    weekdays: tuple[int, ...] | None = None
-
-
-@dataclass(frozen=True)
-class RestrictionSpec:
-    kind: str
-    start_time: str
-    duration_minutes: int
-    weekday: int | None = None
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "kind": self.kind,
-            "startTime": self.start_time,
-            "durationMinutes": self.duration_minutes,
-            "weekday": self.weekday,
-        }
-
-
-@dataclass(frozen=True)
-class RecurrenceSpec:
-    type: str
-    start: date | None = None
-    end: date | None = None
-    every_n: int = 1
-    rule: str | None = None
-
-
-@dataclass(frozen=True)
-class LayerSpec:
-    """One layer as a client describes it; ``start``/``end`` are wall-clock in ``timezone``."""
-
-    name: str
-    start: datetime
-    timezone: str
-    unit: str = "WEEK"
-    length: int = 1
-    index: int | None = None
-    end: datetime | None = None
-    on_call: int = 1
-    to_rotate: int | None = None
-    direction: str = "FORWARD"
-    participants: tuple[ParticipantSpec, ...] = ()
-    restrictions: tuple[RestrictionSpec, ...] = ()
-    recurrence: RecurrenceSpec | None = None
-    min_staff: int | None = None
-    skip_unavailable: bool = True
-    extra: dict[str, Any] = field(default_factory=dict)
-
-
-def check_rule(rule: str) -> str | None:
-    """Why an RRULE of dates is refused, or None when it is fine.
-
-    The engine's own check decides, so every rule saved here is one the engine expands
-    (one RRULE line, no DTSTART, a FREQ, no time parts).
-    """
-    text = rule.strip()
-    if text.upper().startswith("RRULE:"):
-        text = text[6:]
-    if _TIME_PARTS.search(text):
-        return (
-            "an RRULE here selects dates: time parts "
-            "(BYHOUR, BYMINUTE, BYSECOND, sub-daily FREQ) are refused"
-        )
-    if _COUNT.search(text) and _UNTIL.search(text):
-        # RFC 5545 forbids both; dateutil only warns and would end it at whichever comes first.
-        return "give COUNT or UNTIL, not both"
-    try:
-        engine.validate_rule(rule)
-    except ValueError as exc:
-        return f"not a valid RRULE: {exc}"
-    return None
-
-
-def _check_recurrence(rec: RecurrenceSpec, errors: Collector) -> None:
-    if rec.type not in RECURRENCES:
-        errors.add("type", f"must be one of {', '.join(RECURRENCES)}")
-        return
-    if rec.start is None:
-        errors.add("from", "is required")
-    if rec.type == "OCCURRENCE" and rec.end is None:
-        errors.add("to", "is required for OCCURRENCE")
-    if rec.start is not None and rec.end is not None and rec.end < rec.start:
-        errors.add("to", "must not be before from")
-    if rec.every_n < 1:
-        errors.add("everyN", "must be at least 1")
-    elif rec.every_n != 1 and rec.type != "PERIODIC":
-        errors.add("everyN", "applies to PERIODIC recurrences only")
-    if rec.type == "ICAL":
-        if not rec.rule:
-            errors.add("rule", "is required for ICAL")
-        elif why := check_rule(rec.rule):
-            errors.add("rule", why)
-    elif rec.rule:
-        errors.add("rule", "applies to ICAL recurrences only")
-
-
-def _check_restriction(r: RestrictionSpec, errors: Collector) -> None:
-    if r.kind not in RESTRICTION_KINDS:
-        errors.add("kind", "must be DAILY or WEEKLY")
-        return
-    validation.clock_time(errors, "startTime", r.start_time)
-    limit = 24 * 60 if r.kind == "DAILY" else 7 * 24 * 60
-    if r.duration_minutes <= 0:
-        errors.add("durationMinutes", "must be greater than 0")
-    elif r.duration_minutes > limit:
-        errors.add("durationMinutes", f"must be at most {limit} for a {r.kind} window")
-    if r.kind == "WEEKLY" and r.weekday is None:
-        errors.add("startWeekday", "is required for a WEEKLY window")
-    if r.kind == "DAILY" and r.weekday is not None:
-        errors.add("startWeekday", "applies to WEEKLY windows only")
-
-
-async def validate_specs(*, org_id: int, specs: Sequence[LayerSpec], prefix: str) -> None:
-    """Check every layer at once (one query per referenced kind); BAD_USER_INPUT names fields."""
-    errors = Collector(prefix)
-    contact_ids = {p.contact_id for s in specs for p in s.participants if p.contact_id is not None}
-    group_ids = {p.group_id for s in specs for p in s.participants if p.group_id is not None}
-    known_contacts = await contact_service.existing_ids(org_id=org_id, ids=contact_ids)
-    known_groups = await group_service.existing_ids(org_id=org_id, ids=group_ids)
-    members = await group_service.members_of(group_ids=known_groups)
-    indexes: dict[int, int] = {}
-    for i, spec in enumerate(specs):
-        e = errors.child(str(i)) if len(specs) > 1 or prefix.endswith("layers.") else errors
-        validation.non_empty(e, "name", spec.name)
-        validation.zone(e, "timezone", spec.timezone)
-        if spec.unit not in UNITS:
-            e.add("rotation.unit", f"must be one of {', '.join(UNITS)}")
-        validation.positive(e, "rotation.length", spec.length, maximum=10_000)
-        if spec.end is not None and spec.end <= spec.start:
-            e.add("end", "must be after start")
-        if spec.direction not in DIRECTIONS:
-            e.add("staffRotation.direction", "must be FORWARD or BACKWARD")
-        if spec.index is not None:
-            if spec.index in indexes:
-                e.add("index", f"is also used by layer {indexes[spec.index]}")
-            indexes[spec.index] = i
-        if len(spec.participants) > MAX_PARTICIPANTS:
-            e.add("participants", f"at most {MAX_PARTICIPANTS} entries")
-        expanded: list[int] = []
-        resolved = True  # k is compared with n only when every entry names someone real
-        for j, p in enumerate(spec.participants):
-            pe = e.child(f"participants.{j}")
-            if (p.contact_id is None) == (p.group_id is None):
-                pe.add("contactId", "give exactly one of contactId and groupId")
-                resolved = False
-                continue
-            if p.contact_id is not None:
-                if p.contact_id not in known_contacts:
-                    pe.missing("contactId", "Contact")
-                    resolved = False
-                else:
-                    expanded.append(p.contact_id)
-            elif p.group_id not in known_groups:
-                pe.missing("groupId", "Group")
-                resolved = False
-            else:
-                expanded.extend(members[p.group_id or 0])
-            if p.weekdays is not None and not p.weekdays:
-                pe.add("weekdays", "must name at least one day, or be omitted for every day")
-        n = len(dict.fromkeys(expanded))
-        if spec.on_call < 1:
-            e.add("staffRotation.numberOfStaffOnCall", "must be at least 1")
-        elif spec.participants and resolved and spec.on_call > n:
-            e.add(
-                "staffRotation.numberOfStaffOnCall",
-                f"is {spec.on_call} but the participants expand to {n} contacts",
-            )
-        if spec.to_rotate is not None and spec.to_rotate < 1:
-            e.add("staffRotation.numberOfStaffToRotate", "must be at least 1")
-        if spec.min_staff is not None and not 0 <= spec.min_staff <= spec.on_call:
-            e.add("minStaff", f"must be between 0 and numberOfStaffOnCall ({spec.on_call})")
-        if len(spec.restrictions) > MAX_RESTRICTIONS:
-            e.add("restrictions", f"at most {MAX_RESTRICTIONS} windows")
-        for j, r in enumerate(spec.restrictions):
-            _check_restriction(r, e.child(f"restrictions.{j}"))
-        if spec.recurrence is not None:
-            _check_recurrence(spec.recurrence, e.child("recurrence"))
-    errors.raise_if_any()
-
-
-def _row_values(spec: LayerSpec) -> dict[str, Any]:
-    rec = spec.recurrence
-    return {
-        "name": spec.name.strip(),
-        "start_local": spec.start.isoformat(timespec="seconds"),
-        "end_local": spec.end.isoformat(timespec="seconds") if spec.end else None,
-        "timezone": spec.timezone,
-        "rotation_unit": spec.unit,
-        "rotation_length": spec.length,
-        "staff_on_call": spec.on_call,
-        "staff_to_rotate": spec.to_rotate,
-        "direction": spec.direction,
-        "restrictions": [r.as_json() for r in spec.restrictions],
-        "recurrence_type": rec.type if rec else None,
-        "recurrence_from": rec.start if rec else None,
-        "recurrence_to": rec.end if rec else None,
-        "recurrence_every_n": rec.every_n if rec else 1,
-        "recurrence_rule": rec.rule if rec else None,
-        "min_staff": spec.min_staff,
-        "skip_unavailable": spec.skip_unavailable,
-    }
+__all__ = [
+    "EffectiveSpec",
+    "LayerSpec",
+    "ParticipantSpec",
+    "RecurrenceSpec",
+    "RestrictionSpec",
+    "check_rule",
+    "create_layer",
+    "delete_layer",
+    "get_layer",
+    "set_tier_layers",
+    "tiers_using",
+    "understaffed_by_group_change",
+    "update_layer",
+    "validate_specs",
+]
 
 
 async def _write_participants(layer_id: int, participants: Sequence[ParticipantSpec]) -> None:
@@ -245,6 +52,8 @@ async def _write_participants(layer_id: int, participants: Sequence[ParticipantS
                 contact_id=p.contact_id,
                 group_id=p.group_id,
                 weekdays=sorted(set(p.weekdays)) if p.weekdays is not None else None,
+                working_hours_start=p.working_hours[0] if p.working_hours else None,
+                working_hours_end=p.working_hours[1] if p.working_hours else None,
             )
             for i, p in enumerate(participants)
         ]
@@ -270,30 +79,44 @@ async def create_layer(*, org_id: int, tier_id: int, spec: LayerSpec) -> models.
     if index in used:
         raise BadUserInput(f"index {index} is taken in this tier", field="input.index")
     layer = await models.Layer.create(
-        organization_id=org_id, tier_id=tier.id, index=index, **_row_values(spec)
+        organization_id=org_id, tier_id=tier.id, index=index, **row_values(spec)
     )
     await _write_participants(layer.id, spec.participants)
     await tier_service.bump_version(tier_ids={tier.id})
     return layer
 
 
-async def update_layer(*, org_id: int, layer_id: int, spec: LayerSpec) -> models.Layer:
-    """Replace a layer's definition (its id and tier stay)."""
+async def update_layer(
+    *,
+    org_id: int,
+    layer_id: int,
+    spec: LayerSpec,
+    now: datetime | None = None,
+    effective: EffectiveSpec | None = None,
+) -> models.Layer:
+    """Replace a layer's definition (its id and tier stay). A changed participant list is a
+    roster change effective at the next handoff after ``now`` unless ``effective`` says
+    otherwise (SPEC §9)."""
+    now = now or clock.now()
     layer = await get_layer(org_id=org_id, layer_id=layer_id)
     await validate_specs(org_id=org_id, specs=[spec], prefix="input.")
+    if effective is not None:
+        check_effective(effective, now)
     index = spec.index if spec.index is not None else layer.index
     if (
         index != layer.index
         and await models.Layer.filter(tier_id=layer.tier_id, index=index).exists()
     ):
         raise BadUserInput(f"index {index} is taken in this tier", field="input.index")
-    for key, value in _row_values(spec).items():
+    before = await rosters.snapshot([layer.id], now=now)
+    for key, value in row_values(spec).items():
         setattr(layer, key, value)
     layer.index = index
     await layer.save()
     await _write_participants(layer.id, spec.participants)
+    await rosters.store_changes(before, now=now, effective=effective)
     await tier_service.bump_version(tier_ids={layer.tier_id})
-    return layer
+    return await get_layer(org_id=org_id, layer_id=layer_id)
 
 
 async def delete_layer(*, org_id: int, layer_id: int) -> None:
@@ -302,27 +125,71 @@ async def delete_layer(*, org_id: int, layer_id: int) -> None:
     await tier_service.bump_version(tier_ids={layer.tier_id})
 
 
+async def check_layer_ids(
+    *, tier_id: int, specs: Sequence[LayerSpec], prefix: str
+) -> dict[int, models.Layer]:
+    """The tier's stored layers by id, once every ``layer_id`` of ``specs`` names one of them,
+    each at most once (else BAD_USER_INPUT naming ``<prefix><i>.id``)."""
+    stored = {row.id: row for row in await models.Layer.filter(tier_id=tier_id)}
+    errors = Collector(prefix)
+    named: set[int] = set()
+    for i, spec in enumerate(specs):
+        if spec.layer_id is None:
+            continue
+        if spec.layer_id not in stored:
+            errors.add(f"{i}.id", "no such layer in this tier")
+        elif spec.layer_id in named:
+            errors.add(f"{i}.id", "names a layer another entry already replaces")
+        named.add(spec.layer_id)
+    errors.raise_if_any()
+    return stored
+
+
 async def set_tier_layers(
-    *, org_id: int, tier_id: int, specs: Sequence[LayerSpec]
+    *,
+    org_id: int,
+    tier_id: int,
+    specs: Sequence[LayerSpec],
+    now: datetime | None = None,
+    effective: EffectiveSpec | None = None,
 ) -> list[models.Layer]:
-    """Replace all of a tier's layers at once; a layer without an index gets its list position."""
+    """Replace all of a tier's layers at once; a layer without an index gets its list
+    position. An entry with ``layer_id`` replaces that stored layer of the tier, which keeps
+    its id (and its roster segments, as an update would); stored layers no entry names are
+    deleted; entries without one are new layers."""
+    now = now or clock.now()
     tier = await tier_service.get_tier(org_id=org_id, tier_id=tier_id)
     if len(specs) > MAX_LAYERS_PER_TIER:
         raise BadUserInput(f"a tier has at most {MAX_LAYERS_PER_TIER} layers", field="layers")
     await validate_specs(org_id=org_id, specs=specs, prefix="layers.")
+    if effective is not None:
+        check_effective(effective, now)
+    stored = await check_layer_ids(tier_id=tier.id, specs=specs, prefix="layers.")
+    named = {s.layer_id for s in specs if s.layer_id is not None}
+    before = await rosters.snapshot(named, now=now)
     explicit = {s.index for s in specs if s.index is not None}
     free = (n for n in range(1, 10_000) if n not in explicit)
-    await models.Layer.filter(tier_id=tier.id).delete()
-    created = []
+    await models.Layer.filter(tier_id=tier.id, id__not_in=named or {0}).delete()
+    for pk in named:  # out of the way of the (tier, index) uniqueness while indexes move
+        await models.Layer.filter(id=pk).update(index=-pk)
+    kept = []
     for spec in specs:
         index = spec.index if spec.index is not None else next(free)
-        layer = await models.Layer.create(
-            organization_id=org_id, tier_id=tier.id, index=index, **_row_values(spec)
-        )
+        if spec.layer_id is not None:
+            layer = stored[spec.layer_id]
+            for key, value in row_values(spec).items():
+                setattr(layer, key, value)
+            layer.index = index
+            await layer.save()
+        else:
+            layer = await models.Layer.create(
+                organization_id=org_id, tier_id=tier.id, index=index, **row_values(spec)
+            )
         await _write_participants(layer.id, spec.participants)
-        created.append(layer)
+        kept.append(layer.id)
+    await rosters.store_changes(before, now=now, effective=effective)
     await tier_service.bump_version(tier_ids={tier.id})
-    return sorted(created, key=lambda m: m.index)
+    return list(await models.Layer.filter(id__in=kept).order_by("index"))
 
 
 async def tiers_using(

@@ -14,6 +14,15 @@ from app.contacts.types import ContactType
 from app.groups.types import GroupType
 from app.layers import models
 from app.layers.query import DateRange, LayerFilterSpec
+from app.layers.rule_types import (
+    Advance,
+    HolidayRule,
+    Pause,
+    PauseInput,
+    RosterSegment,
+    WorkingHours,
+    WorkingHoursInput,
+)
 
 if TYPE_CHECKING:
     from app.tiers.types import TierType
@@ -93,7 +102,13 @@ class LayerParticipant:
     group_pk: strawberry.Private[int | None]
     position: int
     weekdays: list[Weekday] | None = strawberry.field(
-        description="The layer days this entry is available on; null means every day."
+        description="The layer days (window dates on restricted layers) this entry is "
+        "available on; null means every day. With working hours: the contact-local dates "
+        "whose working hours count."
+    )
+    working_hours: WorkingHours | None = strawberry.field(
+        description="Outside these daily hours (each contact's own zone) the entry's contacts "
+        "are unavailable; null means no limit."
     )
 
     @strawberry.field
@@ -118,6 +133,9 @@ class LayerParticipant:
             group_pk=m.group_id,
             position=m.position,
             weekdays=[Weekday(d) for d in m.weekdays] if m.weekdays is not None else None,
+            working_hours=WorkingHours(start=m.working_hours_start, end=m.working_hours_end)
+            if m.working_hours_start and m.working_hours_end
+            else None,
         )
 
 
@@ -143,6 +161,17 @@ class LayerType(Node):
     recurrence: Recurrence | None
     min_staff: int
     skip_unavailable: bool
+    on_holidays: HolidayRule
+    participant_holidays: bool = strawberry.field(
+        description="Participants are unavailable on the public holidays of their own region "
+        "(whole dates in their zone)."
+    )
+    pauses: list[Pause]
+    advance: Advance
+    roster_segments: list[RosterSegment] = strawberry.field(
+        description="Stored roster segments, in order; empty: one segment over the current "
+        "participants from the first handoff."
+    )
 
     @strawberry.field(description="Participants in rotation order.")
     async def participants(self, info: Info) -> list[LayerParticipant]:
@@ -202,6 +231,14 @@ class LayerType(Node):
             recurrence=recurrence,
             min_staff=m.min_staff if m.min_staff is not None else m.staff_on_call,
             skip_unavailable=m.skip_unavailable,
+            on_holidays=HolidayRule(m.on_holidays),
+            participant_holidays=m.participant_holidays,
+            pauses=[
+                Pause(from_=date.fromisoformat(p["from"]), to=date.fromisoformat(p["to"]))
+                for p in m.pauses
+            ],
+            advance=Advance(m.advance),
+            roster_segments=[RosterSegment.from_json(s) for s in m.roster_segments],
         )
 
 
@@ -230,6 +267,7 @@ class ParticipantInput:
     contact_id: strawberry.ID | None = None
     group_id: strawberry.ID | None = None
     weekdays: list[Weekday] | None = None
+    working_hours: WorkingHoursInput | None = None
 
 
 @strawberry.input
@@ -260,6 +298,11 @@ class RecurrenceInput:
 
 @strawberry.input(description="A layer's whole definition.")
 class LayerInput:
+    id: strawberry.ID | None = strawberry.field(
+        default=None,
+        description="setTierLayers and preview drafts: the stored layer of the tier this entry "
+        "replaces (it keeps its id, roster segments and confirmed shifts); none: a new layer.",
+    )
     name: str
     start: LocalDateTime
     timezone: str
@@ -291,6 +334,12 @@ class LayerInput:
         default=None, description="Defaults to numberOfStaffOnCall."
     )
     skip_unavailable: bool = True
+    on_holidays: HolidayRule = HolidayRule.RUN
+    participant_holidays: bool = False
+    pauses: list[PauseInput] = strawberry.field(
+        default_factory=list, description="Inclusive date ranges; they must not overlap."
+    )
+    advance: Advance = Advance.EVERY_TURN
 
 
 @strawberry.enum(

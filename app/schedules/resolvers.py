@@ -2,13 +2,26 @@ from __future__ import annotations
 
 import strawberry
 
+from app import clock
 from app.api.common import DeletePayload
 from app.api.context import Info, editor, viewer
 from app.api.inputs import changes_of
 from app.api.relay import Connection, decode_id, paginate
 from app.db import transaction
+from app.layers import edits as layer_edits
 from app.schedules import service
+from app.schedules.calendar_types import HolidayCalendarInput
 from app.schedules.types import CreateScheduleInput, ScheduleType, UpdateScheduleInput
+
+
+def calendar_spec(data: HolidayCalendarInput | None) -> service.CalendarSpec | None:
+    if data is None:
+        return None
+    return service.CalendarSpec(
+        region=data.region,
+        extra=tuple((d.date, d.name) for d in data.extra_dates),
+        excluded=tuple(data.excluded_dates),
+    )
 
 
 @strawberry.type
@@ -48,7 +61,10 @@ class ScheduleMutation:
         )
         async with transaction():
             schedule = await service.create_schedule(
-                org_id=org_id, fields=fields, tier_count=input.tier_count
+                org_id=org_id,
+                fields=fields,
+                tier_count=input.tier_count,
+                calendar=calendar_spec(input.holiday_calendar),
             )
         return ScheduleType.from_model(schedule)
 
@@ -57,9 +73,15 @@ class ScheduleMutation:
         self, info: Info, id: strawberry.ID, input: UpdateScheduleInput
     ) -> ScheduleType:
         org_id = editor(info)
+        changes = changes_of(input)
+        if "holiday_calendar" in changes:
+            changes["holiday_calendar"] = calendar_spec(changes["holiday_calendar"])
         async with transaction():
-            schedule = await service.update_schedule(
-                org_id=org_id, schedule_id=decode_id(id, "Schedule"), changes=changes_of(input)
+            schedule = await layer_edits.update_schedule(
+                org_id=org_id,
+                schedule_id=decode_id(id, "Schedule"),
+                changes=changes,
+                now=clock.now(),
             )
         return ScheduleType.from_model(schedule)
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import TYPE_CHECKING, Annotated, Self
 
 import strawberry
@@ -9,6 +9,8 @@ from app.api.context import Info
 from app.api.relay import Connection, Node, encode_id
 from app.destinations.types import ExportStatus
 from app.schedules import models
+from app.schedules import service as schedule_service
+from app.schedules.calendar_types import HolidayCalendar, HolidayCalendarInput, HolidayType
 
 if TYPE_CHECKING:
     from app.destinations.types import DestinationType
@@ -33,6 +35,19 @@ class ScheduleType(Node):
     assignment_horizon_days: int = strawberry.field(
         description="How many days ahead assignments are confirmed (from the next local midnight)."
     )
+    holiday_calendar: HolidayCalendar | None = strawberry.field(
+        description="The schedule's holiday calendar; null when it has none."
+    )
+    row: strawberry.Private[models.Schedule]
+
+    @strawberry.field(
+        description="The calendar's holidays between the inclusive dates from and to (at most "
+        "3660 days), with their names."
+    )
+    def holidays(
+        self, from_: Annotated[date, strawberry.argument(name="from")], to: date
+    ) -> list[HolidayType]:
+        return [HolidayType.from_holiday(h) for h in schedule_service.holidays(self.row, from_, to)]
 
     @strawberry.field(description="The escalation tiers, by number (1 = primary).")
     async def tiers(
@@ -126,6 +141,8 @@ class ScheduleType(Node):
             timezone=m.timezone,
             assignment_horizon_days=m.assignment_horizon_days,
             status=ExportStatus(m.status),
+            holiday_calendar=HolidayCalendar.from_model(m),
+            row=m,
         )
 
 
@@ -140,6 +157,7 @@ class CreateScheduleInput:
     tier_count: int = strawberry.field(
         default=1, description="How many tiers to create (numbered 1..n)."
     )
+    holiday_calendar: HolidayCalendarInput | None = None
 
 
 @strawberry.input(description="Omitted fields stay; null clears an optional field.")
@@ -150,3 +168,8 @@ class UpdateScheduleInput:
     default_phone: str | None = strawberry.UNSET
     timezone: str | None = strawberry.UNSET
     assignment_horizon_days: int | None = strawberry.UNSET
+    holiday_calendar: HolidayCalendarInput | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="The whole calendar; null removes it. Changing it reshapes the future of "
+        "layers with onHolidays SKIP / ONLY (ACTIVE_TURNS layers keep who is on call now).",
+    )

@@ -4,104 +4,17 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime, time, timedelta
-from typing import Any
+from datetime import datetime
 
 from app.engine import (
     BusyBlock,
-    Direction,
-    LayerInput,
     OnDemandShiftInput,
-    Participant,
-    Recurrence,
-    RecurrenceType,
-    Restriction,
-    RestrictionKind,
-    RotationUnit,
     SubstitutionInput,
     TierInput,
 )
-from app.groups import service as group_service
-from app.layers import models as layer_models
+from app.layers import engine_inputs as layer_inputs
 from app.on_demand_shifts import models as on_demand_models
 from app.tiers import models as tier_models
-
-
-def restriction_input(raw: dict[str, Any]) -> Restriction:
-    hours, minutes = (int(p) for p in raw["startTime"].split(":"))
-    return Restriction(
-        kind=RestrictionKind(raw["kind"]),
-        start_time=time(hours, minutes),
-        duration=timedelta(minutes=raw["durationMinutes"]),
-        weekday=raw.get("weekday"),
-    )
-
-
-def expand_participants(
-    entries: Sequence[tuple[int | None, int | None, list[int] | None]],
-    members: dict[int, list[int]],
-) -> tuple[Participant, ...]:
-    """Entries (contact id, group id, weekdays) in order; groups become their members in
-    order; a contact named twice keeps its first place."""
-    seen: set[int] = set()
-    out: list[Participant] = []
-    for contact_id, group_id, weekdays in entries:
-        ids = [contact_id] if contact_id is not None else members.get(group_id or 0, [])
-        days = frozenset(weekdays) if weekdays is not None else None
-        for pk in ids:
-            if pk not in seen:
-                seen.add(pk)
-                out.append(Participant(contact_id=pk, weekdays=days))
-    return tuple(out)
-
-
-def layer_input(row: layer_models.Layer, participants: tuple[Participant, ...]) -> LayerInput:
-    recurrence = None
-    if row.recurrence_type and row.recurrence_from is not None:
-        recurrence = Recurrence(
-            type=RecurrenceType(row.recurrence_type),
-            start=row.recurrence_from,
-            end=row.recurrence_to,
-            every_n=row.recurrence_every_n,
-            rule=row.recurrence_rule,
-        )
-    return LayerInput(
-        id=row.id,
-        index=row.index,
-        start=datetime.fromisoformat(row.start_local),
-        zone=row.timezone,
-        unit=RotationUnit(row.rotation_unit),
-        length=row.rotation_length,
-        participants=participants,
-        on_call=row.staff_on_call,
-        rotate=row.staff_to_rotate,
-        direction=Direction(row.direction),
-        restrictions=tuple(restriction_input(r) for r in row.restrictions),
-        recurrence=recurrence,
-        end=datetime.fromisoformat(row.end_local) if row.end_local else None,
-        min_staff=row.min_staff,
-        skip_unavailable=row.skip_unavailable,
-    )
-
-
-async def layers_for(tier_ids: Iterable[int]) -> dict[int, tuple[LayerInput, ...]]:
-    """Every tier's layers as engine inputs: three queries whatever the number of tiers."""
-    ids = set(tier_ids)
-    rows = await layer_models.Layer.filter(tier_id__in=ids).order_by("tier_id", "index")
-    entries: dict[int, list[tuple[int | None, int | None, list[int] | None]]] = defaultdict(list)
-    if rows:
-        for layer_id, contact_id, group_id, weekdays in (
-            await layer_models.LayerParticipant.filter(layer_id__in=[r.id for r in rows])
-            .order_by("layer_id", "position")
-            .values_list("layer_id", "contact_id", "group_id", "weekdays")
-        ):
-            entries[layer_id].append((contact_id, group_id, weekdays))
-    group_ids = {g for es in entries.values() for _, g, _ in es if g is not None}
-    members = await group_service.members_of(group_ids=group_ids)
-    out: dict[int, list[LayerInput]] = {pk: [] for pk in ids}
-    for row in rows:
-        out[row.tier_id].append(layer_input(row, expand_participants(entries[row.id], members)))
-    return {pk: tuple(layers) for pk, layers in out.items()}
 
 
 async def on_demand_for(tier_ids: Iterable[int]) -> dict[int, tuple[OnDemandShiftInput, ...]]:
@@ -144,13 +57,14 @@ async def busy_blocks_for(org_id: int, contact_ids: set[int]) -> tuple[BusyBlock
 
 
 async def load_tier_inputs(
-    *, org_id: int, tiers: Sequence[tier_models.Tier]
+    *, org_id: int, tiers: Sequence[tier_models.Tier], until: datetime
 ) -> dict[int, TierInput]:
-    """One TierInput per tier, read with a fixed number of queries for any number of tiers."""
+    """One TierInput per tier, read with a fixed number of queries for any number of tiers;
+    holiday calendars are expanded up to the year after ``until``."""
     if not tiers:
         return {}
     tier_ids = {t.id for t in tiers}
-    layers = await layers_for(tier_ids)
+    layers = await layer_inputs.layers_for(tier_ids, last_year=until.year + 1)
     on_demand = await on_demand_for(tier_ids)
     subs = await substitutions_for(org_id, {t.schedule_id for t in tiers})
     contact_ids = {
@@ -166,50 +80,3 @@ async def load_tier_inputs(
         )
         for t in tiers
     }
-
-
-async def layers_from_specs(specs: Sequence[Any]) -> tuple[LayerInput, ...]:
-    """Draft layers (validated ``app.layers.service.LayerSpec``s) as engine inputs. Draft
-    layers have negative ids (-1, -2, …): they are not stored."""
-    group_ids = {p.group_id for s in specs for p in s.participants if p.group_id is not None}
-    members = await group_service.members_of(group_ids=group_ids)
-    explicit = {s.index for s in specs if s.index is not None}
-    free = (n for n in range(1, 10_000) if n not in explicit)
-    out = []
-    for i, spec in enumerate(specs):
-        rec = spec.recurrence
-        participants = expand_participants(
-            [
-                (p.contact_id, p.group_id, list(p.weekdays) if p.weekdays is not None else None)
-                for p in spec.participants
-            ],
-            members,
-        )
-        out.append(
-            LayerInput(
-                id=-(i + 1),
-                index=spec.index if spec.index is not None else next(free),
-                start=spec.start,
-                zone=spec.timezone,
-                unit=RotationUnit(spec.unit),
-                length=spec.length,
-                participants=participants,
-                on_call=spec.on_call,
-                rotate=spec.to_rotate,
-                direction=Direction(spec.direction),
-                restrictions=tuple(restriction_input(r.as_json()) for r in spec.restrictions),
-                recurrence=Recurrence(
-                    type=RecurrenceType(rec.type),
-                    start=rec.start,
-                    end=rec.end,
-                    every_n=rec.every_n,
-                    rule=rec.rule,
-                )
-                if rec is not None and rec.start is not None
-                else None,
-                end=spec.end,
-                min_staff=spec.min_staff,
-                skip_unavailable=spec.skip_unavailable,
-            )
-        )
-    return tuple(out)

@@ -11,6 +11,7 @@ from datetime import datetime
 from app.contacts import service as contact_service
 from app.engine import OnDemandShiftInput, Shift, Timeline
 from app.errors import BadUserInput, Collector
+from app.layers import rosters
 from app.layers import service as layer_service
 from app.tiers import models as tier_models
 from app.timelines import inputs
@@ -72,14 +73,22 @@ async def preview(
     on_demand: Sequence[tuple[datetime, datetime, tuple[int, ...]]] | None,
     start: datetime,
     end: datetime,
+    now: datetime,
 ) -> tuple[Timeline, list[DiffPiece]]:
     """The draft's timeline and its diff against the saved one. ``None`` keeps the saved
-    layers or on-demand shifts; nothing is written."""
-    saved_input = (await inputs.load_tier_inputs(org_id=org_id, tiers=[tier]))[tier.id]
+    layers or on-demand shifts; nothing is written. Draft layers naming a stored layer's id
+    continue its roster as if the draft were saved at ``now``."""
+    saved_input = (await inputs.load_tier_inputs(org_id=org_id, tiers=[tier], until=end))[tier.id]
     draft_input = saved_input
     if layer_specs is not None:
         await layer_service.validate_specs(org_id=org_id, specs=layer_specs, prefix="draft.layers.")
-        draft_input = replace(draft_input, layers=await inputs.layers_from_specs(layer_specs))
+        await layer_service.check_layer_ids(
+            tier_id=tier.id, specs=layer_specs, prefix="draft.layers."
+        )
+        drafts = await rosters.draft_inputs(
+            tier_id=tier.id, specs=layer_specs, now=now, last_year=end.year + 1
+        )
+        draft_input = replace(draft_input, layers=drafts)
     if on_demand is not None:
         errors = Collector("draft.onDemandShifts.")
         known = await contact_service.existing_ids(

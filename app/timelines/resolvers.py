@@ -199,7 +199,13 @@ class TimelineQuery:
                 for i, s in enumerate(draft.on_demand_shifts)
             ]
         timeline, pieces = await preview_service.preview(
-            org_id=org_id, tier=tier, layer_specs=specs, on_demand=on_demand, start=from_, end=to
+            org_id=org_id,
+            tier=tier,
+            layer_specs=specs,
+            on_demand=on_demand,
+            start=from_,
+            end=to,
+            now=clock.now(),
         )
         return TierPreview(
             timeline=TierTimelineType.from_timeline(tier.id, timeline),

@@ -61,7 +61,7 @@ async def compute(
         else:
             out[tier.id] = hit
     if missing:
-        inputs = await load_tier_inputs(org_id=org_id, tiers=missing)
+        inputs = await load_tier_inputs(org_id=org_id, tiers=missing, until=end)
         for tier in missing:
             # Off the event loop, one tier at a time: a long computation never stalls other
             # requests, and a cancelled request (time limit) stops between tiers.

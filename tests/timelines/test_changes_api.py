@@ -37,7 +37,16 @@ async def test_changing_a_groups_members_changes_the_rotation(api: Api) -> None:
         "mutation($g: ID!, $m: [ID!]!) { updateGroup(id: $g, input: {memberIds: $m}) { id } }",
         {"g": gid, "m": [c, a]},
     )
-    assert await names(api, tier) == ["Cid", "Ann", "Cid"]
+    # A roster change (SPEC §9): Ann keeps today's turn; from the next handoff the rotation
+    # goes on with whoever was next (Bob left, so Ann), then Cid.
+    assert await names(api, tier) == ["Ann", "Cid"]
+    await api.ok(
+        "mutation($g: ID!, $m: [ID!]!) { updateGroup(id: $g, input: {memberIds: $m}, "
+        "effective: {mode: IMMEDIATELY}) { id } }",
+        {"g": gid, "m": [c, b]},
+    )
+    # IMMEDIATELY at 12:00 splits Ann's turn: Ann left, and Bob (her successor) takes over.
+    assert await names(api, tier) == ["Ann", "Bob", "Cid", "Bob"]
 
 
 async def test_a_group_cannot_shrink_below_the_staff_on_call(api: Api) -> None:
