@@ -1,4 +1,5 @@
-"""The `rotagraph` command: serve, migrate, create-org, create-token, demo, import, export-schema.
+"""The `rotagraph` command: serve, migrate, create-org, create-token, demo, import, upgrade-report,
+export-schema.
 
 Each command reads DATABASE_URL (and the other settings) from the environment, starts Tortoise
 itself, and exits non-zero with a one-line message when something goes wrong.
@@ -87,6 +88,11 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--since", help="start of the 28-day report window (default: now)")
     imp.add_argument("--verbose", action="store_true", help="list unchanged objects too")
 
+    commands.add_parser(
+        "upgrade-report",
+        help="list the schedules whose confirmed future shifts change under this release's "
+        "rules, and from when (run after migrate, before serve)",
+    )
     export = commands.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument("--output", "-o", default="schema.graphql", help="'-' for stdout")
     return parser
@@ -234,6 +240,37 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_upgrade_report(args: argparse.Namespace, settings: Settings) -> int:
+    from tortoise import Tortoise
+
+    from app import clock
+    from app.db import init_db
+    from app.timelines.upgrade import upgrade_report
+
+    _check_database(settings)
+
+    async def run() -> list[str]:
+        await init_db(settings.database_url)
+        try:
+            changes = await upgrade_report(now=clock.now())
+        finally:
+            await Tortoise.close_connections()
+        return [
+            f"schedule {c.schedule_id} {c.schedule_name!r} (organization {c.organization_id}) "
+            f"tier {c.tier_number}: future shifts change from {c.first_changed.isoformat()}"
+            for c in changes
+        ]
+
+    lines = asyncio.run(run())
+    for line in lines:
+        print(line)
+    if lines:
+        print(f"{len(lines)} tier(s) change; confirmation rewrites their future on its next run.")
+    else:
+        print("No confirmed future shift changes under this release's rules.")
+    return 0
+
+
 def cmd_create_org(args: argparse.Namespace, settings: Settings) -> int:
     from app.auth import service as auth_service
     from app.auth.roles import Role
@@ -374,6 +411,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace, Settings], int]] = {
     "create-org": cmd_create_org,
     "create-token": cmd_create_token,
     "demo": cmd_demo,
+    "upgrade-report": cmd_upgrade_report,
     "export-schema": cmd_export_schema,
     "import": cmd_import,
 }

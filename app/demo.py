@@ -10,6 +10,7 @@ import unicodedata
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from app import demo_rules as rules_demo
 from app.auth import service as auth_service
 from app.auth.roles import Actor, Role
 from app.contacts import service as contact_service
@@ -28,20 +29,21 @@ MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY, SATURDAY, SUNDAY = range(7)
 WORKDAYS = (MONDAY, TUESDAY, WEDNESDAY, THURSDAY, FRIDAY)
 
 
-# (name, phone, zone). Example data only: the .example domain and fictional numbers.
+# (name, phone, zone, holiday region). Example data only: the .example domain and fictional
+# numbers.
 PEOPLE = (
-    ("Amara Okafor", "+44 20 7946 0101", "Europe/London"),
-    ("Lukas Becker", "+49 30 5550 1202", "Europe/Berlin"),
-    ("Chloé Dubois", "+33 1 5550 1303", "Europe/Paris"),
-    ("Erik Lindqvist", "+46 8 5550 1404", "Europe/Stockholm"),
-    ("Noah Williams", "+1 212 555 0105", "America/New_York"),
-    ("Daniel Kim", "+1 415 555 0106", "America/Los_Angeles"),
-    ("Sofía Márquez", "+52 55 5550 1707", "America/Mexico_City"),
-    ("Mateus Oliveira", "+55 11 5550 1808", "America/Sao_Paulo"),
-    ("Priya Raman", "+91 80 5550 1909", "Asia/Kolkata"),
-    ("Hiroshi Tanaka", "+81 3 5550 2010", "Asia/Tokyo"),
-    ("Grace Liu", "+61 2 5550 2111", "Australia/Sydney"),
-    ("Fatima Haddad", "+20 2 5550 2212", "Africa/Cairo"),
+    ("Amara Okafor", "+44 20 7946 0101", "Europe/London", "GB-ENG"),
+    ("Lukas Becker", "+49 30 5550 1202", "Europe/Berlin", "DE-BE"),
+    ("Chloé Dubois", "+33 1 5550 1303", "Europe/Paris", "FR"),
+    ("Erik Lindqvist", "+46 8 5550 1404", "Europe/Stockholm", "SE"),
+    ("Noah Williams", "+1 212 555 0105", "America/New_York", "US-NY"),
+    ("Daniel Kim", "+1 415 555 0106", "America/Los_Angeles", "US-CA"),
+    ("Sofía Márquez", "+52 55 5550 1707", "America/Mexico_City", "MX"),
+    ("Mateus Oliveira", "+55 11 5550 1808", "America/Sao_Paulo", "BR"),
+    ("Priya Raman", "+91 80 5550 1909", "Asia/Kolkata", None),
+    ("Hiroshi Tanaka", "+81 3 5550 2010", "Asia/Tokyo", "JP"),
+    ("Grace Liu", "+61 2 5550 2111", "Australia/Sydney", "AU-NSW"),
+    ("Fatima Haddad", "+20 2 5550 2212", "Africa/Cairo", None),
 )
 SRE_MEMBERS = ("Amara Okafor", "Lukas Becker", "Noah Williams", "Daniel Kim", "Grace Liu")
 DBA_MEMBERS = ("Priya Raman", "Hiroshi Tanaka", "Chloé Dubois", "Erik Lindqvist")
@@ -81,11 +83,15 @@ async def load_demo(*, now: datetime) -> tuple[int, str]:
         org = await auth_service.create_organization(name=ORGANIZATION_NAME)
         _, secret = await auth_service.create_token(org_id=org.id, name=TOKEN_NAME, role=Role.ADMIN)
         ids: dict[str, int] = {}
-        for name, phone, zone in PEOPLE:
+        for name, phone, zone, region in PEOPLE:
             contact = await contact_service.create_contact(
                 org_id=org.id,
                 fields=contact_service.ContactFields(
-                    name=name, email=_email(name), phone=phone, timezone=zone
+                    name=name,
+                    email=_email(name),
+                    phone=phone,
+                    timezone=zone,
+                    holiday_region=region,
                 ),
             )
             ids[name] = contact.id
@@ -103,6 +109,7 @@ async def load_demo(*, now: datetime) -> tuple[int, str]:
         await _database(org.id, ids, dbas.id, now)
         payments = await _payments(org.id, ids, now)
         await _cover_request(org.id, ids, payments, now)
+        await rules_demo.customer_support(org.id, ids, now, _monday_before(now, "America/New_York"))
     return org.id, secret
 
 

@@ -46,14 +46,18 @@ class Layer(Model):
     recurrence_rule = fields.CharField(max_length=500, null=True)
     min_staff = fields.IntField(null=True)
     skip_unavailable = fields.BooleanField(default=True)
-    on_holidays = fields.CharField(max_length=4, default="RUN")
-    participant_holidays = fields.BooleanField(default=False)
+    on_holidays = fields.CharField(max_length=4, default="RUN", db_default="RUN")
+    participant_holidays = fields.BooleanField(default=False, db_default=False)
     # [{"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}], inclusive local dates in ``timezone``.
-    pauses: fields.JSONField[list[dict[str, str]]] = fields.JSONField(default=list)
-    advance = fields.CharField(max_length=12, default="EVERY_TURN")
+    pauses: fields.JSONField[list[dict[str, str]]] = fields.JSONField(
+        default=list, db_default="[]"
+    )
+    advance = fields.CharField(max_length=12, default="EVERY_TURN", db_default="EVERY_TURN")
     # [{"start": ISO UTC instant, "turn": t_v, "offset": o_v, "contacts": [ids]}] (SPEC §9);
     # empty: one segment over the current participants.
-    roster_segments: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(default=list)
+    roster_segments: fields.JSONField[list[dict[str, Any]]] = fields.JSONField(
+        default=list, db_default="[]"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 

@@ -18,27 +18,27 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Layer',
             name='advance',
-            field=fields.CharField(default='EVERY_TURN', max_length=12),
+            field=fields.CharField(default='EVERY_TURN', db_default='EVERY_TURN', max_length=12),
         ),
         ops.AddField(
             model_name='Layer',
             name='on_holidays',
-            field=fields.CharField(default='RUN', max_length=4),
+            field=fields.CharField(default='RUN', db_default='RUN', max_length=4),
         ),
         ops.AddField(
             model_name='Layer',
             name='participant_holidays',
-            field=fields.BooleanField(default=False),
+            field=fields.BooleanField(default=False, db_default=False),
         ),
         ops.AddField(
             model_name='Layer',
             name='pauses',
-            field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            field=fields.JSONField(default=list, db_default='[]', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
         ops.AddField(
             model_name='Layer',
             name='roster_segments',
-            field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            field=fields.JSONField(default=list, db_default='[]', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
         ops.AlterModelOptions(
             name='LayerParticipant',
@@ -57,12 +57,12 @@ class Migration(migrations.Migration):
         ops.AddField(
             model_name='Schedule',
             name='holiday_excluded_dates',
-            field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            field=fields.JSONField(default=list, db_default='[]', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
         ops.AddField(
             model_name='Schedule',
             name='holiday_extra_dates',
-            field=fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
+            field=fields.JSONField(default=list, db_default='[]', encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads),
         ),
         ops.AddField(
             model_name='Schedule',

@@ -26,8 +26,12 @@ class Schedule(Model):
     # The holiday calendar (SPEC §9): a region of the ``holidays`` library, plus dates the team
     # adds ([{"date": "YYYY-MM-DD", "name": ...}]) and dates it works (["YYYY-MM-DD"]).
     holiday_region = fields.CharField(max_length=40, null=True)
-    holiday_extra_dates: fields.JSONField[list[dict[str, str]]] = fields.JSONField(default=list)
-    holiday_excluded_dates: fields.JSONField[list[str]] = fields.JSONField(default=list)
+    holiday_extra_dates: fields.JSONField[list[dict[str, str]]] = fields.JSONField(
+        default=list, db_default="[]"
+    )
+    holiday_excluded_dates: fields.JSONField[list[str]] = fields.JSONField(
+        default=list, db_default="[]"
+    )
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
