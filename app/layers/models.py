@@ -49,9 +49,7 @@ class Layer(Model):
     on_holidays = fields.CharField(max_length=4, default="RUN", db_default="RUN")
     participant_holidays = fields.BooleanField(default=False, db_default=False)
     # [{"from": "YYYY-MM-DD", "to": "YYYY-MM-DD"}], inclusive local dates in ``timezone``.
-    pauses: fields.JSONField[list[dict[str, str]]] = fields.JSONField(
-        default=list, db_default="[]"
-    )
+    pauses: fields.JSONField[list[dict[str, str]]] = fields.JSONField(default=list, db_default="[]")
     advance = fields.CharField(max_length=12, default="EVERY_TURN", db_default="EVERY_TURN")
     # [{"start": ISO UTC instant, "turn": t_v, "offset": o_v, "contacts": [ids]}] (SPEC §9);
     # empty: one segment over the current participants.
