@@ -31,7 +31,7 @@ COPIED = (
     "layer",
     "layer_participant",
 )
-BEFORE_ROTATION_RULES = "0002_import_links"
+BEFORE_ROTATION_RULES = "0003_destination_status_reason"
 
 Year = dict[tuple[str, int], list[tuple[datetime, datetime, tuple[int | None, ...]]]]
 

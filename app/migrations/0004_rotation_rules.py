@@ -5,7 +5,7 @@ from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0002_import_links')]
+    dependencies = [('models', '0003_destination_status_reason')]
 
     initial = False
 
