@@ -135,8 +135,11 @@ DEMO_LAYERS = """{
     staffRotation { numberOfStaffOnCall direction }
     restrictions { kind }
     recurrence { type }
-    participants { weekdays group { name } }
+    participants { weekdays group { name } workingHours { start } }
+    onHolidays advance participantHolidays pauses { from } rosterSegments { turn }
   } } }
+  schedules { nodes { holidays(from: "2026-01-01", to: "2027-12-31") { source } } }
+  contacts(first: 100) { nodes { holidayRegion } }
 }"""
 
 
@@ -155,6 +158,19 @@ def _assert_demo_covers_every_rule(layers: list[dict[str, Any]]) -> None:
     assert any(p["group"] for p in participants)
     workdays = ["MONDAY", "TUESDAY", "WEDNESDAY", "THURSDAY", "FRIDAY"]
     assert any(p["weekdays"] == workdays for p in participants)
+    # The rotation rules (SPEC §9).
+    assert {layer["onHolidays"] for layer in layers} == {"RUN", "SKIP", "ONLY"}
+    assert {layer["advance"] for layer in layers} == {"EVERY_TURN", "ACTIVE_TURNS"}
+    assert any(layer["participantHolidays"] for layer in layers)
+    assert any(layer["pauses"] for layer in layers)
+    assert any(len(layer["rosterSegments"]) > 1 for layer in layers)
+    assert any(p["workingHours"] for p in participants)
+
+
+def _assert_demo_has_calendars(data: dict[str, Any]) -> None:
+    sources = {h["source"] for s in data["schedules"]["nodes"] for h in s["holidays"]}
+    assert sources == {"REGION", "EXTRA"}
+    assert any(c["holidayRegion"] for c in data["contacts"]["nodes"])
 
 
 async def test_demo_loads_once_and_the_readme_query_answers(tmp_path: Path) -> None:
@@ -176,10 +192,11 @@ async def test_demo_loads_once_and_the_readme_query_answers(tmp_path: Path) -> N
         )
         people = await graphql(c, token, "{ apiTokens(first: 10) { nodes { role contactId } } }")
     _assert_demo_covers_every_rule([edge["node"] for edge in layers["layers"]["edges"]])
+    _assert_demo_has_calendars(layers)
     schedules = data["schedules"]
-    assert schedules["totalCount"] == 3
+    assert schedules["totalCount"] == 4
     names = sorted(edge["node"]["name"] for edge in schedules["edges"])
-    assert names == ["Databases", "Payments API", "Platform"]
+    assert names == ["Customer support", "Databases", "Payments API", "Platform"]
     on_call = [
         contact["name"]
         for edge in schedules["edges"]
@@ -192,6 +209,8 @@ async def test_demo_loads_once_and_the_readme_query_answers(tmp_path: Path) -> N
     assert request["requester"]["name"] != request["offers"][0]["contact"]["name"]
     personal = [t for t in people["apiTokens"]["nodes"] if t["role"] == "PERSON"]
     assert len(personal) == 3 and all(t["contactId"] for t in personal)
+    report = await ok("upgrade-report", url=url, cwd=tmp_path)
+    assert "No confirmed future shift changes" in report.out
 
 
 async def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:

@@ -314,7 +314,7 @@ async def test_preview_drafts_try_each_rule(api: Api) -> None:
     ]
     base = weekly("Desk", "2026-03-02T09:00", people, unit="DAY", restrictions=weekdays)
     [stored] = await set_layers(api, tier, [base])
-    drafts = {
+    drafts: dict[str, dict[str, Any]] = {
         "advance": {"advance": "ACTIVE_TURNS"},
         "pauses": {"pauses": [{"from": "2026-03-04", "to": "2026-03-05"}]},
         "workingHours": {
