@@ -12,6 +12,7 @@ from app.groups import service as group_service
 from app.layers import models, rosters
 from app.layers.specs import (
     MAX_LAYERS_PER_TIER,
+    MAX_RESTRICTIONS,
     EffectiveSpec,
     LayerSpec,
     ParticipantSpec,
@@ -25,6 +26,8 @@ from app.layers.specs import (
 from app.tiers import service as tier_service
 
 __all__ = [
+    "MAX_LAYERS_PER_TIER",
+    "MAX_RESTRICTIONS",
     "EffectiveSpec",
     "LayerSpec",
     "ParticipantSpec",
