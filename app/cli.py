@@ -88,11 +88,7 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("--since", help="start of the 28-day report window (default: now)")
     imp.add_argument("--verbose", action="store_true", help="list unchanged objects too")
 
-    commands.add_parser(
-        "upgrade-report",
-        help="list the schedules whose confirmed future shifts change under this release's "
-        "rules, and from when (run after migrate, before serve)",
-    )
+    commands.add_parser("upgrade-report", help="which tiers' confirmed future shifts change")
     export = commands.add_parser("export-schema", help="write the GraphQL schema (SDL)")
     export.add_argument("--output", "-o", default="schema.graphql", help="'-' for stdout")
     return parser
@@ -241,33 +237,10 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_upgrade_report(args: argparse.Namespace, settings: Settings) -> int:
-    from tortoise import Tortoise
-
-    from app import clock
-    from app.db import init_db
-    from app.timelines.upgrade import upgrade_report
+    from app.timelines.upgrade import report_text
 
     _check_database(settings)
-
-    async def run() -> list[str]:
-        await init_db(settings.database_url)
-        try:
-            changes = await upgrade_report(now=clock.now())
-        finally:
-            await Tortoise.close_connections()
-        return [
-            f"schedule {c.schedule_id} {c.schedule_name!r} (organization {c.organization_id}) "
-            f"tier {c.tier_number}: future shifts change from {c.first_changed.isoformat()}"
-            for c in changes
-        ]
-
-    lines = asyncio.run(run())
-    for line in lines:
-        print(line)
-    if lines:
-        print(f"{len(lines)} tier(s) change; confirmation rewrites their future on its next run.")
-    else:
-        print("No confirmed future shift changes under this release's rules.")
+    print(asyncio.run(report_text(settings.database_url)))
     return 0
 
 

@@ -90,7 +90,10 @@ async def _layers(org_id: int, tier_id: int, items: list[Item], ids: dict[str, i
         )
     for item in moving:
         await layer_service.update_layer(
-            org_id=org_id, layer_id=item.local_id or 0, spec=_layer_spec(item.payload, ids)
+            org_id=org_id,
+            layer_id=item.local_id or 0,
+            spec=_layer_spec(item.payload, ids),
+            keep_roster=False,  # the vendor's rotation, as it computes it
         )
     for item in items:
         if item.action == "CREATE":

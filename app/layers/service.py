@@ -96,10 +96,12 @@ async def update_layer(
     spec: LayerSpec,
     now: datetime | None = None,
     effective: EffectiveSpec | None = None,
+    keep_roster: bool = True,
 ) -> models.Layer:
     """Replace a layer's definition (its id and tier stay). A changed participant list is a
     roster change effective at the next handoff after ``now`` unless ``effective`` says
-    otherwise (SPEC §9)."""
+    otherwise (SPEC §9). ``keep_roster=False`` drops the roster segments instead (an import
+    mirrors the source's rotation as it stands)."""
     now = now or clock.now()
     layer = await get_layer(org_id=org_id, layer_id=layer_id)
     await validate_specs(org_id=org_id, specs=[spec], prefix="input.")
@@ -111,10 +113,12 @@ async def update_layer(
         and await models.Layer.filter(tier_id=layer.tier_id, index=index).exists()
     ):
         raise BadUserInput(f"index {index} is taken in this tier", field="input.index")
-    before = await rosters.snapshot([layer.id], now=now)
+    before = await rosters.snapshot([layer.id], now=now) if keep_roster else {}
     for key, value in row_values(spec).items():
         setattr(layer, key, value)
     layer.index = index
+    if not keep_roster:
+        layer.roster_segments = []
     await layer.save()
     await _write_participants(layer.id, spec.participants)
     await rosters.store_changes(before, now=now, effective=effective)

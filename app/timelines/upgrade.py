@@ -20,7 +20,7 @@ from app.shifts import models as shift_models
 from app.tiers import models as tier_models
 from app.timelines.inputs import load_tier_inputs
 
-__all__ = ["FutureChange", "upgrade_report"]
+__all__ = ["FutureChange", "report_text", "upgrade_report"]
 
 
 @dataclass(frozen=True)
@@ -80,3 +80,27 @@ async def upgrade_report(*, now: datetime) -> list[FutureChange]:
             )
     found.sort(key=lambda c: (c.organization_id, c.schedule_name, c.tier_number))
     return found
+
+
+async def report_text(database_url: str) -> str:
+    """The report as the ``rotagraph upgrade-report`` command prints it (now, every org)."""
+    from tortoise import Tortoise
+
+    from app import clock
+    from app.db import init_db
+
+    await init_db(database_url)
+    try:
+        changes = await upgrade_report(now=clock.now())
+    finally:
+        await Tortoise.close_connections()
+    lines = [
+        f"schedule {c.schedule_id} {c.schedule_name!r} (organization {c.organization_id}) "
+        f"tier {c.tier_number}: future shifts change from {c.first_changed.isoformat()}"
+        for c in changes
+    ]
+    if lines:
+        lines.append(f"{len(lines)} tier(s) change; confirmation rewrites their future next.")
+    else:
+        lines.append("No confirmed future shift changes under this release's rules.")
+    return "\n".join(lines)

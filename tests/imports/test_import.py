@@ -158,7 +158,14 @@ async def test_rerun_updates_in_place_and_keeps_local_edits(db: str) -> None:
         from app.db import transaction
 
         async with transaction():
-            await layer_service.update_layer(org_id=org_id, layer_id=layer.id, spec=spec)
+            # A local roster change, in force from the import's "now" on (SPEC §9).
+            await layer_service.update_layer(
+                org_id=org_id,
+                layer_id=layer.id,
+                spec=spec,
+                now=since,
+                effective=layer_service.EffectiveSpec("IMMEDIATELY"),
+            )
         kept = await run(
             org_id=org_id, spec=_spec("pagerduty", fake.base_url), since=since, dry_run=False
         )
