@@ -68,8 +68,8 @@ async def assess(*, org_id: int, schedule_id: int, start: datetime, end: datetim
     tiers = await tier_models.Tier.filter(organization_id=org_id, schedule_id=schedule_id).order_by(
         "number"
     )
-    inputs = await load_tier_inputs(org_id=org_id, tiers=tiers)
     lo, hi = start - CONTEXT, end + CONTEXT
+    inputs = await load_tier_inputs(org_id=org_id, tiers=tiers, until=hi)
     spans: defaultdict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
     participants: dict[int, None] = {}
     for tier in tiers:

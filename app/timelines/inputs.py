@@ -69,6 +69,8 @@ async def load_tier_inputs(
     subs = await substitutions_for(org_id, {t.schedule_id for t in tiers})
     contact_ids = {
         p.contact_id for ls in layers.values() for layer in ls for p in layer.participants
+    } | {
+        c for ls in layers.values() for layer in ls for seg in layer.segments for c in seg.contacts
     }
     busy = await busy_blocks_for(org_id, contact_ids)
     return {

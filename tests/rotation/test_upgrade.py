@@ -31,7 +31,7 @@ COPIED = (
     "layer",
     "layer_participant",
 )
-BEFORE_ROTATION_RULES = "0003_destination_status_reason"
+BEFORE_ROTATION_RULES = "0004_people"
 
 Year = dict[tuple[str, int], list[tuple[datetime, datetime, tuple[int | None, ...]]]]
 

@@ -5,7 +5,7 @@ from json import dumps, loads
 from tortoise import fields
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_destination_status_reason')]
+    dependencies = [('models', '0004_people')]
 
     initial = False
 
