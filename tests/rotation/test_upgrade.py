@@ -31,7 +31,7 @@ COPIED = (
     "layer",
     "layer_participant",
 )
-BEFORE_ROTATION_RULES = "0004_people"
+BEFORE_ROTATION_RULES = "0005_audit_log"
 
 Year = dict[tuple[str, int], list[tuple[datetime, datetime, tuple[int | None, ...]]]]
 
