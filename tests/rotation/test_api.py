@@ -393,3 +393,42 @@ async def test_the_upgrade_report_names_tiers_whose_confirmed_future_changes(api
     [report] = await upgrade_report(now=api.clock.now())
     assert (report.schedule_name, report.tier_number) == ("Changed", 1)
     assert report.first_changed.isoformat() == "2026-03-04T00:00:00+00:00"
+
+
+HOLIDAY_PREVIEW = """query($t: ID!, $d: TierDraftInput!) { previewTier(tierId: $t, draft: $d,
+  from: "2026-05-24T00:00:00Z", to: "2026-05-27T00:00:00Z") {
+  diff { start end change before { name } after { name } } } }"""
+
+
+async def test_preview_drafts_try_the_holiday_rules(api: Api) -> None:
+    """Memorial Day (Monday 25 May 2026, US): a draft with SKIP removes it, a draft with ONLY
+    keeps only it, and participantHolidays hands Ann's own holiday to Bob."""
+    ann, bob = await contacts(api, "Ann", "Bob")
+    await api.ok(
+        'mutation($c: ID!) { updateContact(id: $c, input: {holidayRegion: "US"}) { id } }',
+        {"c": ann},
+    )
+    created = await api.ok(
+        'mutation { createSchedule(input: {name: "S", holidayCalendar: {region: "US"}}) '
+        "{ tiers { id } } }"
+    )
+    tier = created["createSchedule"]["tiers"][0]["id"]
+    base = weekly("Weekly", "2026-05-11T00:00", [ann, bob])  # Ann from 25 May
+    [stored] = await set_layers(api, tier, [base])
+
+    async def diff(**fields: Any) -> list[tuple[str, str, str, list[str]]]:
+        draft = {"layers": [{**base, **fields, "id": stored["id"]}]}
+        found = (await api.ok(HOLIDAY_PREVIEW, {"t": tier, "d": draft}))["previewTier"]["diff"]
+        return [
+            (d["start"][:10], d["end"][:10], d["change"], [a["name"] for a in d["after"]])
+            for d in found
+        ]
+
+    assert await diff(onHolidays="SKIP") == [("2026-05-25", "2026-05-26", "REMOVED", [])]
+    assert await diff(onHolidays="ONLY") == [
+        ("2026-05-24", "2026-05-25", "REMOVED", []),
+        ("2026-05-26", "2026-05-27", "REMOVED", []),
+    ]
+    assert await diff(participantHolidays=True) == [
+        ("2026-05-25", "2026-05-26", "REASSIGNED", ["Bob"])
+    ]
