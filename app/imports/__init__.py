@@ -39,6 +39,10 @@ Rules
   never makes a second copy. An object edited or deleted here since the last import is KEEP (left as
   it is, reported) unless ``overwrite``. Layers and on-demand shifts gone from the source are
   deleted when untouched here; schedules and tiers gone from the source are kept and reported.
+- Imported layers keep the SPEC §9 defaults except ``advance``: ACTIVE_TURNS where the source
+  moves a rotation on its event days only (Grafana OnCall daily rotations on chosen weekdays).
+  Updating an imported layer mirrors the source's rotation (no roster continuation); a roster
+  change made here is a local edit.
 - Writes go through the domain services: contacts in one transaction, then one transaction
   per schedule; a schedule that cannot be written leaves the ones before it in place.
 - What cannot be expressed is a CANNOT_MAP item with its reason, never dropped in silence; the

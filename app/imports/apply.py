@@ -71,6 +71,7 @@ def _layer_spec(layer: desired.Layer, ids: dict[str, int]) -> layer_service.Laye
         index=layer.index,
         end=layer.end,
         on_call=layer.on_call,
+        advance=layer.advance,
         participants=tuple(layer_service.ParticipantSpec(contact_id=ids[u]) for u in layer.users),
         restrictions=tuple(
             layer_service.RestrictionSpec(w.kind, w.start_time, w.minutes, w.weekday)

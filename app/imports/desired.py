@@ -63,6 +63,7 @@ class Layer:
     on_call: int = 1
     windows: tuple[Window, ...] = ()
     end: datetime | None = None
+    advance: str = "EVERY_TURN"
 
 
 @dataclass(frozen=True)

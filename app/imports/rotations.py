@@ -199,15 +199,6 @@ def map_layer(
                 f"here {on_call} at a time",
             )
         )
-    if layer.advance == "ACTIVE_TURNS":
-        notes.append(
-            _note(
-                layer,
-                "the source moves this rotation only on days it is on call (the ACTIVE_TURNS "
-                "advance of SPEC §9), which Rotagraph layers cannot store yet: imported moving "
-                "every day",
-            )
-        )
     windows, window_notes = _windows(layer)
     notes.extend(window_notes)
     if len(windows) > MAX_WINDOWS:
@@ -229,6 +220,7 @@ def map_layer(
         on_call=max(1, min(on_call, len(users))),
         windows=windows,
         end=end,
+        advance=layer.advance,
     ), notes
 
 
@@ -254,6 +246,7 @@ def engine_layer(layer: desired.Layer, number: int, ids: dict[str, int]) -> engi
         on_call=layer.on_call,
         restrictions=tuple(_restriction(w) for w in layer.windows),
         end=layer.end,
+        advance=engine.Advance(layer.advance),
     )
 
 

@@ -59,7 +59,12 @@ def layer_form(layer: desired.Layer, contacts: list[int]) -> dict[str, Any]:
         "recurrence": None,
         "min_staff": None,
         "skip_unavailable": True,
-        "participants": [[pk, None, None] for pk in contacts],
+        "on_holidays": "RUN",
+        "participant_holidays": False,
+        "pauses": [],
+        "advance": layer.advance,
+        "roster_segments": [],
+        "participants": [[pk, None, None, None, None] for pk in contacts],
     }
 
 
@@ -88,6 +93,12 @@ def stored_layer_form(row: layer_models.Layer, entries: list[list[Any]]) -> dict
         "recurrence": recurrence,
         "min_staff": row.min_staff,
         "skip_unavailable": row.skip_unavailable,
+        "on_holidays": row.on_holidays,
+        "participant_holidays": row.participant_holidays,
+        "pauses": list(row.pauses),
+        "advance": row.advance,
+        # a roster change made here is an edit; an import leaves none
+        "roster_segments": list(row.roster_segments),
         "participants": entries,
     }
 
@@ -139,12 +150,19 @@ async def load_state(*, org_id: int, vendor: str, emails: set[str]) -> State:
         state.tiers_of_schedule.setdefault(t.schedule_id, []).append(t.id)
     layers = await layer_models.Layer.filter(organization_id=org_id, id__in=ids["layer"] | {0})
     entries: dict[int, list[list[Any]]] = defaultdict(list)
-    for layer_id, contact_id, group_id, weekdays in (
+    for layer_id, contact_id, group_id, weekdays, hours_start, hours_end in (
         await layer_models.LayerParticipant.filter(layer_id__in=[x.id for x in layers] or [0])
         .order_by("layer_id", "position")
-        .values_list("layer_id", "contact_id", "group_id", "weekdays")
+        .values_list(
+            "layer_id",
+            "contact_id",
+            "group_id",
+            "weekdays",
+            "working_hours_start",
+            "working_hours_end",
+        )
     ):
-        entries[layer_id].append([contact_id, group_id, weekdays])
+        entries[layer_id].append([contact_id, group_id, weekdays, hours_start, hours_end])
     for row in layers:
         state.current[("layer", row.id)] = fingerprint(stored_layer_form(row, entries[row.id]))
         state.tier_of[("layer", row.id)] = row.tier_id

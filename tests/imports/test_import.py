@@ -47,7 +47,7 @@ EXPECTED = {
         "PSLUN": (0.9576, "not a whole number of hours"),
     },
     "opsgenie": {"s-ops": (0.9881, "rotations overlap"), "s-sun": (1.0, None)},
-    "grafana": {"SPRI": (0.7649, "ACTIVE_TURNS")},
+    "grafana": {"SPRI": (1.0, None)},
 }
 
 
