@@ -29,6 +29,7 @@ MODEL_MODULES = [
     "app.imports.models",
     "app.cover_requests.models",
     "app.audit.models",
+    "app.notifications.models",
 ]
 MIGRATIONS_MODULE = "app.migrations"
 

@@ -36,6 +36,9 @@ from app.jobs.queue import prune as prune_jobs
 from app.jobs.queue import release_all_running
 from app.jobs.runner import Job, JobRunner, run_with_clock
 from app.jobs.status import tick as status_tick
+from app.notifications import changes as notice_changes
+from app.notifications import delivery as notice_delivery
+from app.notifications import plan as notice_plan
 from app.people import signin as sign_in
 from app.pubsub import InProcessBroker
 from app.settings import Settings
@@ -91,6 +94,7 @@ def background_jobs(settings: Settings) -> list[Job]:
             settings.calendar_import_interval_seconds,
             partial(calendar_importer.import_due, settings),
         ),
+        Job("notices-plan", settings.notice_poll_seconds, notice_plan.tick),
     ]
 
 
@@ -142,19 +146,23 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             export_worker.configure(settings.export_concurrency, settings.export_lease_seconds)
             destination_tracking.configure(grace_seconds=settings.export_grace_seconds)
             outbound.configure(settings)
-            exports: asyncio.Task[None] | None = None
+            notice_changes.configure(settle_seconds=settings.notice_settle_seconds)
+            workers: list[asyncio.Task[None]] = []
             if settings.run_jobs:
                 runner.start()
-                exports = asyncio.create_task(
-                    run_with_clock(clock, export_worker.loop(settings.export_poll_seconds))
-                )
+                workers = [
+                    asyncio.create_task(
+                        run_with_clock(clock, export_worker.loop(settings.export_poll_seconds))
+                    ),
+                    asyncio.create_task(run_with_clock(clock, notice_delivery.loop(settings))),
+                ]
             try:
                 yield
             finally:
                 await runner.stop()
-                if exports is not None:
-                    exports.cancel()
-                    await asyncio.gather(exports, return_exceptions=True)
+                for task in workers:
+                    task.cancel()
+                await asyncio.gather(*workers, return_exceptions=True)
                 await outbound.close()
                 await calendar_importer.shutdown()
                 following.cancel()

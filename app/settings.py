@@ -97,6 +97,14 @@ class Settings:
     allow_private_addresses: bool = False
     feed_base_url: str | None = None
     metrics_token: str | None = None
+    smtp_url: str | None = None
+    smtp_from: str = "rotagraph@localhost"
+    smtp_timeout_seconds: float = 20.0
+    notice_poll_seconds: float = 5.0
+    notice_settle_seconds: float = 60.0
+    notice_concurrency: int = 20
+    notice_max_attempts: int = 8
+    notice_lease_seconds: float = 60.0
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -135,5 +143,13 @@ class Settings:
             allow_private_addresses=_bool("ALLOW_PRIVATE_ADDRESSES", False),
             feed_base_url=(os.environ.get("FEED_BASE_URL") or "").rstrip("/") or None,
             metrics_token=os.environ.get("METRICS_TOKEN") or None,
+            smtp_url=os.environ.get("SMTP_URL") or None,
+            smtp_from=os.environ.get("SMTP_FROM") or "rotagraph@localhost",
+            smtp_timeout_seconds=_float("SMTP_TIMEOUT_SECONDS", 20),
+            notice_poll_seconds=_float("NOTICE_POLL_SECONDS", 5),
+            notice_settle_seconds=_float("NOTICE_SETTLE_SECONDS", 60),
+            notice_concurrency=_int("NOTICE_CONCURRENCY", 20),
+            notice_max_attempts=_int("NOTICE_MAX_ATTEMPTS", 8),
+            notice_lease_seconds=_float("NOTICE_LEASE_SECONDS", 60),
         )
         return replace(settings, **overrides) if overrides else settings

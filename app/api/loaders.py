@@ -18,6 +18,7 @@ from app.cover_requests import models as cover_models
 from app.destinations import models as destination_models
 from app.groups import models as group_models
 from app.layers import models as layer_models
+from app.notifications import models as notice_models
 from app.on_demand_shifts import models as on_demand_models
 from app.schedules import models as schedule_models
 from app.substitutions import models as substitution_models
@@ -76,6 +77,8 @@ class Loaders:
         self.participants_by_layer = children(layer_models.LayerParticipant, "layer_id", "position")
         self.on_demand_shift = by_id(on_demand_models.OnDemandShift, org_id)
         self.destination = by_id(destination_models.Destination, org_id)
+        self.notification_channel = by_id(notice_models.NotificationChannel, org_id)
+        self.notice = by_id(notice_models.Notice, org_id)
         self.destinations_by_schedule = children(
             destination_models.Destination, "schedule_id", "name", org_id
         )

@@ -15,6 +15,7 @@ from app.destinations.types import DestinationType
 from app.errors import NotFound
 from app.groups.types import GroupType
 from app.layers.types import LayerType
+from app.notifications.types import NoticeType, NotificationChannelType
 from app.on_demand_shifts.types import OnDemandShiftType
 from app.schedules.types import ScheduleType
 from app.substitutions.types import SubstitutionType
@@ -34,6 +35,8 @@ _TYPES = {
     "CalendarFeed": ("calendar_feed", CalendarFeedType),
     "CoverRequest": ("cover_request", CoverRequestType),
     "CoverOffer": ("cover_offer", CoverOfferType),
+    "NotificationChannel": ("notification_channel", NotificationChannelType),
+    "Notice": ("notice", NoticeType),
 }
 
 

@@ -44,6 +44,11 @@ from app.errors import AppError
 from app.groups.resolvers import GroupMutation, GroupQuery
 from app.imports.resolvers import ImportMutation
 from app.layers.resolvers import LayerMutation, LayerQuery
+from app.notifications.resolvers import (
+    NotificationMutation,
+    NotificationQuery,
+    NotificationSubscription,
+)
 from app.on_demand_shifts.resolvers import OnDemandShiftMutation, OnDemandShiftQuery
 from app.people.resolvers import PeopleMutation, PeopleQuery
 from app.schedules.resolvers import ScheduleMutation, ScheduleQuery
@@ -70,6 +75,7 @@ class Query(
     DestinationQuery,
     CalendarQuery,
     AuditQuery,
+    NotificationQuery,
 ):
     pass
 
@@ -92,12 +98,13 @@ class Mutation(
     DestinationMutation,
     CalendarMutation,
     ImportMutation,
+    NotificationMutation,
 ):
     pass
 
 
 @strawberry.type(description="Live events over WebSocket (graphql-transport-ws or graphql-ws).")
-class Subscription(DestinationSubscription, CoverRequestSubscription):
+class Subscription(DestinationSubscription, CoverRequestSubscription, NotificationSubscription):
     pass
 
 

@@ -1,0 +1,195 @@
+"""Delivering due notices: at least once, leased like exports, retried with backoff.
+
+Each due notice is keyed work of kind "notice" in the job table (``app.jobs.queue``), so
+two processes never send one notice at once; a process that dies mid-send leaves the row
+RUNNING until its lease expires and another process sends again, with the same stable id
+(Message-ID, Idempotency-Key) so the receiver drops the repeat. A failure that may pass
+(SMTP down, 5xx, timeout) waits 5 s, 10 s, 20 s … (at most 15 minutes) and tries again, up
+to NOTICE_MAX_ATTEMPTS; then, or at once for a permanent refusal, the notice is FAILED
+with the error. A notice whose moment passed, or whose change was undone, is CANCELLED
+with the reason and nothing is sent.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+
+from app import clock, db, outbound
+from app.contacts import models as contact_models
+from app.jobs import queue
+from app.jobs.models import JobRow
+from app.notifications import changes, models, notices, plan, transports
+from app.notifications.render import render
+from app.notifications.runs import backoff
+from app.schedules import models as schedule_models
+from app.settings import Settings
+
+log = logging.getLogger("rotagraph.notices")
+
+KIND = "notice"
+_wake: dict[asyncio.AbstractEventLoop, asyncio.Event] = {}
+
+
+def _event() -> asyncio.Event:
+    loop = asyncio.get_running_loop()
+    if loop not in _wake:
+        _wake.clear()
+        _wake[loop] = asyncio.Event()
+    return _wake[loop]
+
+
+def kick_after_commit() -> None:
+    """Wake the delivery loop once the current transaction committed (a channel's code)."""
+
+    async def kick() -> None:
+        _event().set()
+
+    db.after_commit("notices.kick", kick)
+
+
+async def _finish(notice: models.Notice, status: str, **values: object) -> None:
+    await models.Notice.filter(id=notice.id, status="PENDING").update(status=status, **values)
+    notice.status = status
+    notices.published(notice)
+
+
+async def _zone(notice: models.Notice) -> str:
+    if notice.contact_id is not None:
+        contact = await contact_models.Contact.get_or_none(id=notice.contact_id)
+        if contact is not None:
+            return contact.timezone
+    if notice.schedule_id is not None:
+        schedule = await schedule_models.Schedule.get_or_none(id=notice.schedule_id)
+        if schedule is not None:
+            return schedule.timezone
+    return "UTC"
+
+
+async def _why_not(notice: models.Notice, now: datetime) -> str | None:
+    """Why this due notice must not be sent any more, or None."""
+    if notice.channel_id is not None:
+        channel = await models.NotificationChannel.get_or_none(id=notice.channel_id)
+        if channel is None:
+            return "the channel was deleted"
+        if channel.paused:
+            return "the channel is paused"
+        if channel.verified_at is None and notice.kind != "VERIFY":
+            return "the channel is not verified"
+    if notice.kind == "REMINDER":
+        return await plan.reminder_still_valid(notice, now=now)
+    if notice.kind == "CHANGE":
+        found = await changes.change_of(notice, now=now)
+        if not found:
+            return "the changes were undone before the notice was due"
+        notice.data = {**notice.data, "changes": found}
+    return None
+
+
+async def deliver(notice_id: int, settings: Settings) -> None:
+    """Send one notice if it is still PENDING and due; record the outcome."""
+    notice = await models.Notice.get_or_none(id=notice_id)
+    now = clock.now()
+    if notice is None or notice.status != "PENDING" or notice.due_at > now:
+        return
+    reason = await _why_not(notice, now)
+    if reason is not None:
+        await _finish(notice, "CANCELLED", last_error=reason)
+        return
+    message = render(notice.kind, notice.data, uid=notice.uid, zone=await _zone(notice))
+    try:
+        if notice.transport == "EMAIL":
+            mail = transports.email_of(
+                message,
+                uid=notice.uid,
+                to=notice.address,
+                sender=settings.smtp_from,
+                kind=notice.kind,
+                date=now,
+            )
+            await transports.send_email(mail, settings)
+        else:
+            channel = await models.NotificationChannel.get(id=notice.channel_id)
+            body = transports.webhook_body(
+                uid=notice.uid, kind=notice.kind, message=message, data=notice.data
+            )
+            await transports.send_webhook(
+                url=notice.address,
+                secret=channel.signing_secret or "",
+                uid=notice.uid,
+                body=body,
+                session=outbound.shared(),
+            )
+    except transports.SendError as exc:
+        attempts = notice.attempts + 1
+        if not exc.retry or attempts >= settings.notice_max_attempts:
+            await _finish(notice, "FAILED", attempts=attempts, last_error=str(exc)[:2000])
+        else:
+            await models.Notice.filter(id=notice.id, status="PENDING").update(
+                attempts=attempts, last_error=str(exc)[:2000], due_at=now + backoff(attempts)
+            )
+        return
+    data = {k: v for k, v in notice.data.items() if k != "code"}  # a code is mailed once
+    await _finish(
+        notice,
+        "SENT",
+        attempts=notice.attempts + 1,
+        sent_at=now,
+        last_error=None,
+        subject=message.subject[:300],
+        data=data,
+    )
+
+
+async def _run_claimed(row: JobRow, settings: Settings, limit: asyncio.Semaphore) -> None:
+    async with limit:
+        try:
+            await queue.run_leased(
+                row, lambda: deliver(int(row.key), settings), lease=settings.notice_lease_seconds
+            )
+        except Exception:  # one notice's crash must not stop the others
+            log.exception("delivery of notice %s crashed", row.key)
+            return
+    await JobRow.filter(id=row.id, status="DONE").delete()
+
+
+async def run_due(settings: Settings) -> int:
+    """One pass: queue every due PENDING notice, then send what this process can claim.
+    Returns how many notices this process handled."""
+    due = (
+        await models.Notice.filter(status="PENDING", due_at__lte=clock.now())
+        .order_by("due_at")
+        .limit(5000)
+        .values_list("id", flat=True)
+    )
+    for pk in due:
+        await queue.enqueue(KIND, str(pk), rerun_if_running=False)
+    limit = asyncio.Semaphore(max(1, settings.notice_concurrency))
+    done = 0
+    while True:
+        rows = await queue.claim_keyed(
+            KIND,
+            limit=max(1, settings.notice_concurrency) * 5,
+            lease=settings.notice_lease_seconds,
+        )
+        if not rows:
+            return done
+        await asyncio.gather(*(_run_claimed(row, settings, limit) for row in rows))
+        done += len(rows)
+
+
+async def loop(settings: Settings) -> None:
+    """Deliver due notices whenever woken or every NOTICE_POLL_SECONDS."""
+    while True:
+        try:
+            await run_due(settings)
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # keep the loop alive; the next pass retries
+            log.exception("notice delivery pass failed")
+        try:
+            await asyncio.wait_for(_event().wait(), settings.notice_poll_seconds)
+        except TimeoutError:
+            pass
+        _event().clear()

@@ -1,0 +1,148 @@
+"""Sending one rendered notice: EMAIL over SMTP (aiosmtplib; ``SMTP_URL``) and WEBHOOK
+through the shared outbound client, HMAC-signed like webhook destinations.
+
+``SMTP_URL`` forms: ``smtp://[user:password@]host[:port]`` (STARTTLS when the server offers
+it), ``smtp+starttls://…`` (STARTTLS required), ``smtps://…`` (TLS from the first byte,
+port 465 by default). The notice's stable id is the email's Message-ID and the webhook's
+``Idempotency-Key``: a receiver drops repeats."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import format_datetime
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import aiohttp
+import aiosmtplib
+
+from app import outbound
+from app.destinations.adapters.webhook import KEY_HEADER, SIGNATURE_HEADER, sign
+from app.notifications.render import Message
+from app.settings import Settings
+
+NOTICE_HEADER = "X-Rotagraph-Notice"
+
+
+class SendError(Exception):
+    """A failed delivery; ``retry`` False when trying again cannot help."""
+
+    def __init__(self, message: str, *, retry: bool = True) -> None:
+        super().__init__(message)
+        self.retry = retry
+
+
+@dataclass(frozen=True)
+class Smtp:
+    hostname: str
+    port: int
+    username: str | None
+    password: str | None
+    use_tls: bool
+    start_tls: bool | None
+
+
+SCHEMES = {
+    "smtp": (False, None, 25),
+    "smtp+starttls": (False, True, 587),
+    "smtps": (True, False, 465),
+}
+
+
+def parse_smtp_url(url: str) -> Smtp:
+    parts = urlsplit(url)
+    if parts.scheme not in SCHEMES or not parts.hostname:
+        raise ValueError(
+            "SMTP_URL must be smtp://, smtp+starttls:// or smtps:// [user:password@]host[:port]"
+        )
+    use_tls, start_tls, port = SCHEMES[parts.scheme]
+    return Smtp(
+        hostname=parts.hostname,
+        port=parts.port or port,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+        use_tls=use_tls,
+        start_tls=start_tls,
+    )
+
+
+def message_id(uid: str) -> str:
+    return f"<{uid}@rotagraph>"
+
+
+def email_of(
+    message: Message, *, uid: str, to: str, sender: str, kind: str, date: Any
+) -> EmailMessage:
+    mail = EmailMessage()
+    mail["From"] = sender
+    mail["To"] = to
+    mail["Subject"] = message.subject
+    mail["Message-ID"] = message_id(uid)
+    mail["Date"] = format_datetime(date)
+    mail[NOTICE_HEADER] = kind
+    mail.set_content(message.text)
+    mail.add_alternative(message.html, subtype="html")
+    if message.ics is not None:
+        mail.add_attachment(
+            message.ics,
+            maintype="text",
+            subtype="calendar",
+            filename="shifts.ics",
+            params={"method": "PUBLISH"},
+        )
+    return mail
+
+
+async def send_email(mail: EmailMessage, settings: Settings) -> None:
+    if not settings.smtp_url:
+        raise SendError("SMTP_URL is not set", retry=False)
+    smtp = parse_smtp_url(settings.smtp_url)
+    try:
+        await aiosmtplib.send(
+            mail,
+            hostname=smtp.hostname,
+            port=smtp.port,
+            username=smtp.username,
+            password=smtp.password,
+            use_tls=smtp.use_tls,
+            start_tls=smtp.start_tls,
+            timeout=settings.smtp_timeout_seconds,
+        )
+    except aiosmtplib.SMTPRecipientsRefused as exc:
+        raise SendError(f"SMTP refused the recipient: {exc}", retry=False) from None
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+        raise SendError(f"SMTP {smtp.hostname}:{smtp.port}: {type(exc).__name__}: {exc}") from None
+
+
+def webhook_body(*, uid: str, kind: str, message: Message, data: dict[str, Any]) -> bytes:
+    payload: dict[str, Any] = {"id": uid, "kind": kind, "subject": message.subject}
+    payload["text"] = message.text
+    payload["data"] = {k: v for k, v in data.items() if k not in ("code", "before")}
+    return json.dumps(payload, separators=(",", ":"), sort_keys=True).encode()
+
+
+async def send_webhook(
+    *, url: str, secret: str, uid: str, body: bytes, session: aiohttp.ClientSession
+) -> None:
+    """One POST; the delivery loop retries with its own backoff, so a 5xx is not retried
+    here (a long in-request retry would hold the notice's lease)."""
+    headers = {
+        "Content-Type": "application/json",
+        KEY_HEADER: uid,
+        SIGNATURE_HEADER: sign(secret, body),
+    }
+    try:
+        await outbound.request(
+            session,
+            "POST",
+            url,
+            retry=outbound.RetryPolicy(attempts=1),
+            timeout=10,
+            data=body,
+            headers=headers,
+        )
+    except outbound.OutboundError as exc:
+        permanent = exc.status is not None and exc.status not in outbound.RETRYABLE_STATUS
+        raise SendError(str(exc), retry=not permanent) from None
