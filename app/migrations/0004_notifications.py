@@ -88,9 +88,8 @@ class Migration(migrations.Migration):
                 ('contact_id', fields.IntField()),
                 ('tier_id', fields.IntField(db_index=True)),
                 ('runs', fields.JSONField(default=list, encoder=functools.partial(dumps, separators=(',', ':')), decoder=loads)),
-                ('horizon', fields.DatetimeField(auto_now=False, auto_now_add=False)),
             ],
-            options={'table': 'notice_shift_snapshot', 'app': 'models', 'unique_together': (('contact_id', 'tier_id'),), 'pk_attr': 'id', 'table_description': "A person's shifts on one tier as the planner last saw them, up to ``horizon`` (the"},
+            options={'table': 'notice_shift_snapshot', 'app': 'models', 'unique_together': (('contact_id', 'tier_id'),), 'pk_attr': 'id', 'table_description': "A person's shifts on one tier as the planner last saw them, up to the tier's"},
             bases=['Model'],
         ),
     ]

@@ -196,10 +196,14 @@ def _coverage_holes(timeline: Timeline) -> list[list[str]]:
             a, b = max(gap.start, start), min(gap.end, end)
             if a < b:
                 holes.append(["gap", a.isoformat(), b.isoformat()])
-    holes += [
-        ["understaffed", u.start.isoformat(), u.end.isoformat()] for u in timeline.understaffed
+    gaps = _merge(holes)
+    # Time nobody covers is reported as a gap only, not also as understaffed.
+    short = [
+        ["understaffed", u.start.isoformat(), u.end.isoformat()]
+        for u in timeline.understaffed
+        if not any(g[1] <= u.start.isoformat() and u.end.isoformat() <= g[2] for g in gaps)
     ]
-    return _merge(holes)
+    return gaps + _merge(short)
 
 
 def _merge(holes: list[list[str]]) -> list[list[str]]:

@@ -89,14 +89,14 @@ class Notice(Model):
 
 
 class ShiftSnapshot(Model):
-    """A person's shifts on one tier as the planner last saw them, up to ``horizon`` (the
-    tier's confirmed horizon then): what a change notice is measured against."""
+    """A person's shifts on one tier as the planner last saw them, up to the tier's
+    confirmed horizon then (kept in AlertState ``horizon:<tier>``): what a change notice is
+    measured against."""
 
     id = fields.IntField(primary_key=True)
     contact_id = fields.IntField()
     tier_id = fields.IntField(db_index=True)
     runs: fields.JSONField[list[list[str]]] = fields.JSONField(default=list)
-    horizon = fields.DatetimeField()
 
     class Meta:
         table = "notice_shift_snapshot"

@@ -85,7 +85,7 @@ def parts(mail: EmailMessage) -> dict[str, Any]:
         str(a.get_filename()): a.get_payload(decode=True) for a in mail.iter_attachments()
     }
     return {
-        "text": text.get_content() if text is not None else None,
-        "html": html.get_content() if html is not None else None,
+        "text": text.get_content().replace("\r\n", "\n") if text is not None else None,
+        "html": html.get_content().replace("\r\n", "\n") if html is not None else None,
         "attachments": attachments,
     }
