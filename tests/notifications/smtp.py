@@ -21,7 +21,7 @@ from tests.destinations.receiver import free_port
 class Mailbox:
     port: int
     mails: list[EmailMessage] = field(default_factory=list)
-    on_data: Callable[[EmailMessage], None] | None = None
+    on_data: Callable[[EmailMessage], object] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Controller | None = None
 
