@@ -37,6 +37,7 @@ from app.jobs.queue import release_all_running
 from app.jobs.runner import Job, JobRunner, run_with_clock
 from app.jobs.status import tick as status_tick
 from app.notifications import changes as notice_changes
+from app.notifications import cover as notice_cover  # noqa: F401  (registers its listener)
 from app.notifications import delivery as notice_delivery
 from app.notifications import plan as notice_plan
 from app.people import signin as sign_in

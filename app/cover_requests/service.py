@@ -11,9 +11,11 @@ cancelling an accepted request deletes it.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import partial
 
-from app import pubsub, versions
+from app import db, pubsub, versions
 from app.auth.roles import Actor
 from app.contacts import service as contact_service
 from app.cover_requests import models
@@ -33,8 +35,16 @@ def channel(schedule_id: int) -> str:
     return f"cover-requests:{schedule_id}"
 
 
+Listener = Callable[[int], Awaitable[None]]
+LISTENERS: list[Listener] = []
+"""Called with a cover request's id once per writing transaction that changed it, just
+before that commits (the notifications register here: higher domains are not imported)."""
+
+
 def _published(row: models.CoverRequest) -> None:
     pubsub.publish_after_commit(channel(row.schedule_id), {"coverRequestId": row.id})
+    for i, listener in enumerate(LISTENERS):
+        db.before_commit(f"cover-request:{row.id}:{i}", partial(listener, row.id))
 
 
 def _iso(moment: datetime) -> str:

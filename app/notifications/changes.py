@@ -93,15 +93,9 @@ async def _changes(results: Sequence[shift_service.Confirmation], now: datetime)
                 await snap.delete()
             elif snap is not None and stored != snap.runs:
                 await models.ShiftSnapshot.filter(id=snap.id).update(runs=stored)
-        await _set_state(_horizon_key(tier_id), {"horizon": until[tier_id].isoformat()})
+        await notices.set_state(_horizon_key(tier_id), {"horizon": until[tier_id].isoformat()})
     if changed:
         await _change_notices(changed, horizons, now)
-
-
-async def _set_state(key: str, state: dict[str, Any]) -> None:
-    updated = await models.AlertState.filter(key=key).update(state=state)
-    if not updated:
-        await models.AlertState.create(key=key, state=state)
 
 
 async def _change_notices(
@@ -242,7 +236,7 @@ async def _coverage(results: Sequence[shift_service.Confirmation], now: datetime
             previous: list[list[str]] = state.state.get("holes", []) if state else []
             if holes == previous:
                 continue
-            await _set_state(f"coverage:{tier.id}", {"holes": holes})
+            await notices.set_state(f"coverage:{tier.id}", {"holes": holes})
             if any(_is_new(h, previous) for h in holes):
                 alerts[tier.schedule_id].append(
                     {

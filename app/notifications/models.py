@@ -57,8 +57,10 @@ class NoticePreference(Model):
 
 
 class Notice(Model):
-    """One message to one address. ``key`` makes planning idempotent; ``uid`` is the stable
-    id receivers see (email Message-ID, webhook Idempotency-Key)."""
+    """One message to one address.
+
+    The key makes planning idempotent; the uid is the stable id receivers see (email
+    Message-ID, webhook Idempotency-Key)."""
 
     id = fields.IntField(primary_key=True)
     organization_id = fields.IntField(db_index=True)

@@ -193,3 +193,10 @@ def list_notices(*, org_id: int, where: NoticeFilter) -> QuerySet[models.Notice]
     if where.channel_id is not None:
         query = query.filter(channel_id=where.channel_id)
     return query.order_by("-due_at", "-id")
+
+
+async def set_state(key: str, state: dict[str, Any]) -> None:
+    """Store what an alert (or the planner) last saw under ``key``."""
+    updated = await models.AlertState.filter(key=key).update(state=state)
+    if not updated:
+        await models.AlertState.create(key=key, state=state)

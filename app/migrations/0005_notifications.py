@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0003_destination_status_reason')]
+    dependencies = [('models', '0004_people')]
 
     initial = False
 
@@ -78,7 +78,7 @@ class Migration(migrations.Migration):
                 ('created_at', fields.DatetimeField(auto_now=False, auto_now_add=True)),
                 ('updated_at', fields.DatetimeField(auto_now=True, auto_now_add=False)),
             ],
-            options={'table': 'notice', 'app': 'models', 'indexes': [Index(fields=['status', 'due_at'])], 'pk_attr': 'id', 'table_description': 'One message to one address. ``key`` makes planning idempotent; ``uid`` is the stable'},
+            options={'table': 'notice', 'app': 'models', 'indexes': [Index(fields=['status', 'due_at'])], 'pk_attr': 'id', 'table_description': 'One message to one address.'},
             bases=['Model'],
         ),
         ops.CreateModel(
