@@ -19,6 +19,7 @@ from app.db import transaction
 from app.groups import service as group_service
 from app.layers import service as layer_service
 from app.layers.service import LayerSpec, ParticipantSpec, RecurrenceSpec, RestrictionSpec
+from app.notifications import channels as notice_channels
 from app.schedules import service as schedule_service
 from app.tiers import service as tier_service
 
@@ -108,6 +109,7 @@ async def load_demo(*, now: datetime) -> tuple[int, str]:
         await _platform(org.id, ids, sres.id, now)
         await _database(org.id, ids, dbas.id, now)
         payments = await _payments(org.id, ids, now)
+        await _notice_channel(org.id, ids, now)
         await _cover_request(org.id, ids, payments, now)
         await rules_demo.customer_support(org.id, ids, now, _monday_before(now, "America/New_York"))
     return org.id, secret
@@ -302,6 +304,25 @@ async def _payments(org_id: int, ids: dict[str, int], now: datetime) -> int:
 
 
 FOLLOW_THE_SUN = ("Hiroshi Tanaka", "Lukas Becker", "Daniel Kim")
+
+
+async def _notice_channel(org_id: int, ids: dict[str, int], now: datetime) -> None:
+    """The first follow-the-sun person gets reminders and change notices by email (marked
+    verified: demo addresses receive no code), 30 minutes ahead, quiet from 22:00 to 07:00."""
+    name = FOLLOW_THE_SUN[0]
+    await notice_channels.create_channel(
+        org_id=org_id,
+        fields=notice_channels.ChannelFields(
+            kind="EMAIL", address=_email(name), contact_id=ids[name]
+        ),
+        verified=True,
+        now=now,
+    )
+    await notice_channels.set_preference(
+        org_id=org_id,
+        contact_id=ids[name],
+        changes={"lead_minutes": 30, "quiet_start": "22:00", "quiet_end": "07:00"},
+    )
 
 
 async def _cover_request(org_id: int, ids: dict[str, int], schedule_id: int, now: datetime) -> None:

@@ -191,6 +191,9 @@ async def test_demo_loads_once_and_the_readme_query_answers(tmp_path: Path) -> N
             "{ coverRequests { nodes { status requester { name } offers { contact { name } } } } }",
         )
         people = await graphql(c, token, "{ apiTokens(first: 10) { nodes { role contactId } } }")
+        channels = await graphql(
+            c, token, "{ notificationChannels { edges { node { kind verified contactId } } } }"
+        )
     _assert_demo_covers_every_rule([edge["node"] for edge in layers["layers"]["edges"]])
     _assert_demo_has_calendars(layers)
     schedules = data["schedules"]
@@ -211,6 +214,8 @@ async def test_demo_loads_once_and_the_readme_query_answers(tmp_path: Path) -> N
     assert len(personal) == 3 and all(t["contactId"] for t in personal)
     report = await ok("upgrade-report", url=url, cwd=tmp_path)
     assert "No confirmed future shift changes" in report.out
+    [channel] = [e["node"] for e in channels["notificationChannels"]["edges"]]
+    assert channel["kind"] == "EMAIL" and channel["verified"] and channel["contactId"]
 
 
 async def test_export_schema_writes_the_sdl(tmp_path: Path) -> None:

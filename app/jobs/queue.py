@@ -99,6 +99,21 @@ async def enqueue(kind: str, key: str, *, rerun_if_running: bool = True) -> None
         ).update(rerun=True)
 
 
+async def enqueue_many(kind: str, keys: list[str]) -> None:
+    """``enqueue`` for many keys at once, leaving RUNNING ones alone (two statements per
+    call, not per key: a thousand notices due together are queued in milliseconds)."""
+    if not keys:
+        return
+    async with db.transaction():
+        await models.JobRow.bulk_create(
+            [models.JobRow(kind=kind, key=key, run_at=KEYED_RUN_AT) for key in keys],
+            ignore_conflicts=True,
+        )
+        await models.JobRow.filter(
+            kind=kind, key__in=keys, run_at=KEYED_RUN_AT, status__in=("DONE", "FAILED")
+        ).update(status="QUEUED")
+
+
 async def claim_keyed(
     kind: str,
     *,

@@ -154,7 +154,7 @@ async def change_of(notice: models.Notice, *, now: datetime) -> list[dict[str, A
     names = dict(
         await schedule_models.Schedule.filter(
             id__in={t.schedule_id for t in tiers.values()}
-        ).values_list("id", "name")  # type: ignore[arg-type]
+        ).values_list("id", "name")
     )
     out = []
     for key, seen in before.items():

@@ -57,7 +57,7 @@ async def on_cover_request(request_id: int) -> None:
     names = dict(
         await contact_models.Contact.filter(
             id__in={row.requester_id, *(o.contact_id for o in offers)}
-        ).values_list("id", "name")  # type: ignore[arg-type]
+        ).values_list("id", "name")
     )
     requester = names.get(row.requester_id, "?")
     if seen["status"] is None and row.status in cover_service.LIVE:

@@ -87,7 +87,7 @@ async def _why_not(notice: models.Notice, now: datetime) -> str | None:
     return None
 
 
-async def deliver(notice_id: int, settings: Settings) -> None:
+async def deliver(notice_id: int, settings: Settings, mailer: transports.Mailer) -> None:
     """Send one notice if it is still PENDING and due; record the outcome."""
     notice = await models.Notice.get_or_none(id=notice_id)
     now = clock.now()
@@ -108,7 +108,7 @@ async def deliver(notice_id: int, settings: Settings) -> None:
                 kind=notice.kind,
                 date=now,
             )
-            await transports.send_email(mail, settings)
+            await mailer.send(mail)
         else:
             channel = await models.NotificationChannel.get(id=notice.channel_id)
             body = transports.webhook_body(
@@ -142,11 +142,15 @@ async def deliver(notice_id: int, settings: Settings) -> None:
     )
 
 
-async def _run_claimed(row: JobRow, settings: Settings, limit: asyncio.Semaphore) -> None:
+async def _run_claimed(
+    row: JobRow, settings: Settings, limit: asyncio.Semaphore, mailer: transports.Mailer
+) -> None:
     async with limit:
         try:
             await queue.run_leased(
-                row, lambda: deliver(int(row.key), settings), lease=settings.notice_lease_seconds
+                row,
+                lambda: deliver(int(row.key), settings, mailer),
+                lease=settings.notice_lease_seconds,
             )
         except Exception:  # one notice's crash must not stop the others
             log.exception("delivery of notice %s crashed", row.key)
@@ -155,28 +159,34 @@ async def _run_claimed(row: JobRow, settings: Settings, limit: asyncio.Semaphore
 
 
 async def run_due(settings: Settings) -> int:
-    """One pass: queue every due PENDING notice, then send what this process can claim.
+    """One pass: queue the due PENDING notices, then send what this process can claim, a
+    batch at a time (so the first go out while later ones are still being queued).
     Returns how many notices this process handled."""
     due = (
         await models.Notice.filter(status="PENDING", due_at__lte=clock.now())
-        .order_by("due_at")
+        .order_by("due_at", "id")
         .limit(5000)
         .values_list("id", flat=True)
     )
-    for pk in due:
-        await queue.enqueue(KIND, str(pk), rerun_if_running=False)
-    limit = asyncio.Semaphore(max(1, settings.notice_concurrency))
+    width = max(1, settings.notice_concurrency)
+    limit = asyncio.Semaphore(width)
+    mailer = transports.Mailer(settings)
     done = 0
-    while True:
-        rows = await queue.claim_keyed(
-            KIND,
-            limit=max(1, settings.notice_concurrency) * 5,
-            lease=settings.notice_lease_seconds,
-        )
-        if not rows:
-            return done
-        await asyncio.gather(*(_run_claimed(row, settings, limit) for row in rows))
-        done += len(rows)
+    try:
+        keys = [str(pk) for pk in due]
+        for i in range(0, max(len(keys), 1), width * 5):
+            await queue.enqueue_many(KIND, keys[i : i + width * 5])
+            while True:
+                rows = await queue.claim_keyed(
+                    KIND, limit=width * 5, lease=settings.notice_lease_seconds
+                )
+                if not rows:
+                    break
+                await asyncio.gather(*(_run_claimed(row, settings, limit, mailer) for row in rows))
+                done += len(rows)
+    finally:
+        await mailer.close()
+    return done
 
 
 async def loop(settings: Settings) -> None:

@@ -76,9 +76,7 @@ async def contact_recipients(
     ids = {c.contact_id for c in channels if c.contact_id is not None}
     if not ids:
         return {}
-    zones = dict(
-        await contact_models.Contact.filter(id__in=ids).values_list("id", "timezone")  # type: ignore[arg-type]
-    )
+    zones = dict(await contact_models.Contact.filter(id__in=ids).values_list("id", "timezone"))
     prefs = {p.contact_id: p for p in await models.NoticePreference.filter(contact_id__in=ids)}
     out: dict[int, list[Recipient]] = {}
     for channel in channels:
@@ -158,9 +156,8 @@ async def create(
 async def existing_keys(keys: Sequence[str]) -> set[str]:
     found: set[str] = set()
     for i in range(0, len(keys), 500):
-        found.update(
-            await models.Notice.filter(key__in=keys[i : i + 500]).values_list("key", flat=True)  # type: ignore[arg-type]
-        )
+        rows = await models.Notice.filter(key__in=keys[i : i + 500]).values_list("key", flat=True)
+        found.update(str(k) for k in rows)
     return found
 
 

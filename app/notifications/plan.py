@@ -61,7 +61,7 @@ async def plan_reminders(*, now: datetime) -> int:
     names = dict(
         await schedule_models.Schedule.filter(
             id__in={t.schedule_id for t in tiers.values()}
-        ).values_list("id", "name")  # type: ignore[arg-type]
+        ).values_list("id", "name")
     )
     rows = []
     for (recipient, tier_id, run), key in todo:

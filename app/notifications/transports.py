@@ -95,25 +95,55 @@ def email_of(
     return mail
 
 
-async def send_email(mail: EmailMessage, settings: Settings) -> None:
-    if not settings.smtp_url:
-        raise SendError("SMTP_URL is not set", retry=False)
-    smtp = parse_smtp_url(settings.smtp_url)
-    try:
-        await aiosmtplib.send(
-            mail,
-            hostname=smtp.hostname,
-            port=smtp.port,
-            username=smtp.username,
-            password=smtp.password,
-            use_tls=smtp.use_tls,
-            start_tls=smtp.start_tls,
-            timeout=settings.smtp_timeout_seconds,
+class Mailer:
+    """SMTP connections kept open for a delivery pass (at most one per concurrent send):
+    a thousand reminders due at once do not each pay for a connection, EHLO and TLS."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.smtp = parse_smtp_url(settings.smtp_url) if settings.smtp_url else None
+        self.idle: list[aiosmtplib.SMTP] = []
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        assert self.smtp is not None
+        client = aiosmtplib.SMTP(
+            hostname=self.smtp.hostname,
+            port=self.smtp.port,
+            use_tls=self.smtp.use_tls,
+            start_tls=self.smtp.start_tls,
+            timeout=self.settings.smtp_timeout_seconds,
         )
-    except aiosmtplib.SMTPRecipientsRefused as exc:
-        raise SendError(f"SMTP refused the recipient: {exc}", retry=False) from None
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
-        raise SendError(f"SMTP {smtp.hostname}:{smtp.port}: {type(exc).__name__}: {exc}") from None
+        await client.connect()
+        if self.smtp.username is not None:
+            await client.login(self.smtp.username, self.smtp.password or "")
+        return client
+
+    async def send(self, mail: EmailMessage) -> None:
+        if self.smtp is None:
+            raise SendError("SMTP_URL is not set", retry=False)
+        client = self.idle.pop() if self.idle else None
+        try:
+            if client is None or not client.is_connected:
+                client = await self._connect()
+            await client.send_message(mail)
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            if client is not None:
+                self.idle.append(client)
+            raise SendError(f"SMTP refused the recipient: {exc}", retry=False) from None
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            if client is not None:
+                client.close()
+            where = f"{self.smtp.hostname}:{self.smtp.port}"
+            raise SendError(f"SMTP {where}: {type(exc).__name__}: {exc}") from None
+        self.idle.append(client)
+
+    async def close(self) -> None:
+        idle, self.idle = self.idle, []
+        for client in idle:
+            try:
+                await client.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                client.close()
 
 
 def webhook_body(*, uid: str, kind: str, message: Message, data: dict[str, Any]) -> bytes:
