@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0004_people')]
+    dependencies = [('models', '0005_audit_log')]
 
     initial = False
 
