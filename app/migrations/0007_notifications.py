@@ -7,7 +7,7 @@ from tortoise import fields
 from tortoise.indexes import Index
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0005_audit_log')]
+    dependencies = [('models', '0006_rotation_rules')]
 
     initial = False
 
