@@ -30,6 +30,7 @@ MODEL_MODULES = [
     "app.cover_requests.models",
     "app.audit.models",
     "app.notifications.models",
+    "app.ledger.models",
 ]
 MIGRATIONS_MODULE = "app.migrations"
 

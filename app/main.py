@@ -36,6 +36,7 @@ from app.jobs.queue import prune as prune_jobs
 from app.jobs.queue import release_all_running
 from app.jobs.runner import Job, JobRunner, run_with_clock
 from app.jobs.status import tick as status_tick
+from app.ledger import report_csv as pay_csv
 from app.notifications import changes as notice_changes
 from app.notifications import cover as notice_cover  # noqa: F401  (registers its listener)
 from app.notifications import delivery as notice_delivery
@@ -183,6 +184,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             Route("/metrics", partial(metrics, graphql)),
             Route("/feeds/{secret}.ics", calendar_feeds.serve, methods=["GET"]),
             Route("/sign-in", sign_in.exchange, methods=["POST"]),
+            Route("/reports/pay.csv", pay_csv.serve, methods=["GET"]),
             Route("/graphql", graphql, methods=["GET", "POST"]),
             WebSocketRoute("/graphql", graphql),
             Mount("/static/graphiql", graphiql_static_app(), name="graphiql-static"),

@@ -44,6 +44,7 @@ from app.errors import AppError
 from app.groups.resolvers import GroupMutation, GroupQuery
 from app.imports.resolvers import ImportMutation
 from app.layers.resolvers import LayerMutation, LayerQuery
+from app.ledger.resolvers import LedgerMutation, LedgerQuery
 from app.notifications.resolvers import (
     NotificationMutation,
     NotificationQuery,
@@ -76,6 +77,7 @@ class Query(
     CalendarQuery,
     AuditQuery,
     NotificationQuery,
+    LedgerQuery,
 ):
     pass
 
@@ -99,6 +101,7 @@ class Mutation(
     CalendarMutation,
     ImportMutation,
     NotificationMutation,
+    LedgerMutation,
 ):
     pass
 

@@ -12,8 +12,9 @@ Public API
 - ``eligibility.assess``: one read of the schedule's tiers and one engine call per tier give
   every contact's on-call time around the window, the layers' participants and their
   unavailability; ``Assessment.candidate_ids(requester)`` and ``why_not_candidate``.
-- ``eligibility.rank_candidates``: the order candidates are shown in — by name for now; the
-  single seam the fairness ledger (SPEC §14) replaces with ranking by load.
+- ``eligibility.rank_candidates``: the order candidates are shown in, least loaded first over
+  the 90 days before the window (``app.ledger.ranking``, SPEC §14);
+  ``eligibility.suggest_cover`` lists the eligible people of any window ranked the same way.
 - ``query.list_requests(org_id, criteria)``; ``service.channel(schedule_id)`` is the pub/sub
   channel of ``coverRequestChanged``.
 

@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from app.contacts import models as contact_models
 from app.engine import Interval, compute_timeline, contact_unavailability
 from app.engine.intervals import union
+from app.ledger import ranking
 from app.tiers import models as tier_models
 from app.timelines.inputs import load_tier_inputs
 
@@ -97,9 +98,21 @@ async def assess(*, org_id: int, schedule_id: int, start: datetime, end: datetim
 
 
 async def rank_candidates(
-    *, org_id: int, schedule_id: int, contact_ids: Sequence[int]
+    *, org_id: int, schedule_id: int, contact_ids: Sequence[int], before: datetime
 ) -> list[contact_models.Contact]:
-    """The order candidates are offered in. The one seam the fairness ledger (SPEC §14)
-    replaces to rank by load, least loaded first; until then by name, then id."""
-    rows = await contact_models.Contact.filter(organization_id=org_id, id__in=list(contact_ids))
-    return sorted(rows, key=lambda c: (c.name.casefold(), c.id))
+    """The order candidates are offered in: least loaded first over the 90 days before the
+    window (``before``), as the fairness ledger ranks them (SPEC §14)."""
+    del schedule_id  # load is the person's across every schedule
+    ranked = await ranking.rank(org_id=org_id, contact_ids=contact_ids, before=before)
+    return [load.contact for load in ranked]
+
+
+async def suggest_cover(
+    *, org_id: int, schedule_id: int, start: datetime, end: datetime
+) -> list[ranking.Load]:
+    """People who could cover [start, end) on the schedule (participants of its layers,
+    available for the whole window, on call in no tier of it then), least loaded first with
+    the figures that ranked them."""
+    found = await assess(org_id=org_id, schedule_id=schedule_id, start=start, end=end)
+    ids = [c for c in found.participants if found.why_not_candidate(c, requester_id=0) is None]
+    return await ranking.rank(org_id=org_id, contact_ids=ids, before=start)

@@ -134,8 +134,10 @@ class CoverRequestType(Node):
         description=(
             "Who may cover it now: participants of the schedule's layers who are available "
             "for the whole window and not on call in any tier of the schedule during it. "
-            "Ordered by name (ranking by load replaces this order once the fairness ledger "
-            "exists). Empty once the request is no longer OPEN or OFFERED."
+            "Least loaded first: fewest hours on call over the 90 days before the window "
+            "(confirmed, every schedule), then night hours, weekend plus holiday hours, "
+            "shifts, name (see `suggestCover`). Empty once the request is no longer OPEN or "
+            "OFFERED."
         )
     )
     async def candidates(self, info: Info) -> list[ContactType]:
@@ -144,7 +146,7 @@ class CoverRequestType(Node):
         org_id = info.context.org_id
         ids = await service.candidate_ids(org_id=org_id, row=self.row)
         ranked = await eligibility.rank_candidates(
-            org_id=org_id, schedule_id=self.row.schedule_id, contact_ids=ids
+            org_id=org_id, schedule_id=self.row.schedule_id, contact_ids=ids, before=self.row.start
         )
         return [ContactType.from_model(c) for c in ranked]
 
