@@ -62,6 +62,16 @@ schemathesis.graphql.scalar(
     ),
 )
 
+schemathesis.graphql.scalar(
+    "Decimal",
+    st.one_of(
+        st.decimals(allow_nan=True, allow_infinity=True, places=4).map(
+            lambda d: nodes.String(str(d))
+        ),
+        st.text(max_size=20).map(nodes.String),
+    ),
+)
+
 
 async def _seed(backend: str, folder: Path) -> tuple[str, str]:
     """A database with something to read: contacts, a schedule with layers."""
