@@ -114,7 +114,7 @@ async def test_a_shift_confirmed_within_its_lead_is_reminded_at_once(api: Api) -
 
 
 @pytest.mark.parametrize("backend", ["sqlite"])
-async def test_quiet_hours_hold_a_reminder_until_they_end(api: Api) -> None:
+async def test_quiet_hours_and_chosen_kinds(api: Api) -> None:
     with smtp_server() as box:
         _, who = await setup(api, box)
         await api.ok(
