@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from app import clock, db, outbound
@@ -22,7 +23,7 @@ from app.jobs import queue
 from app.jobs.models import JobRow
 from app.notifications import changes, models, notices, plan, transports
 from app.notifications.render import render
-from app.notifications.runs import backoff
+from app.notifications.runs import Run, backoff
 from app.schedules import models as schedule_models
 from app.settings import Settings
 
@@ -55,22 +56,51 @@ async def _finish(notice: models.Notice, status: str, **values: object) -> None:
     notices.published(notice)
 
 
-async def _zone(notice: models.Notice) -> str:
-    if notice.contact_id is not None:
-        contact = await contact_models.Contact.get_or_none(id=notice.contact_id)
-        if contact is not None:
-            return contact.timezone
-    if notice.schedule_id is not None:
-        schedule = await schedule_models.Schedule.get_or_none(id=notice.schedule_id)
-        if schedule is not None:
-            return schedule.timezone
-    return "UTC"
+@dataclass
+class Batch:
+    """What a batch of claimed notices needs, read once: the notices, their channels, the
+    recipients' zones and the current shifts of the reminders' tiers."""
+
+    notices: dict[int, models.Notice] = field(default_factory=dict)
+    channels: dict[int, models.NotificationChannel] = field(default_factory=dict)
+    contact_zones: dict[int, str] = field(default_factory=dict)
+    schedule_zones: dict[int, str] = field(default_factory=dict)
+    runs: dict[int, dict[int, list[Run]]] = field(default_factory=dict)
+
+    @classmethod
+    async def load(cls, ids: list[int], now: datetime) -> Batch:
+        batch = cls(notices={n.id: n for n in await models.Notice.filter(id__in=ids)})
+        rows = list(batch.notices.values())
+        channel_ids = {n.channel_id for n in rows if n.channel_id is not None}
+        if channel_ids:
+            batch.channels = {
+                c.id: c for c in await models.NotificationChannel.filter(id__in=channel_ids)
+            }
+        contact_ids = {n.contact_id for n in rows if n.contact_id is not None}
+        if contact_ids:
+            found = await contact_models.Contact.filter(id__in=contact_ids).only("id", "timezone")
+            batch.contact_zones = {c.id: c.timezone for c in found}
+        schedule_ids = {n.schedule_id for n in rows if n.schedule_id is not None}
+        if schedule_ids:
+            found_s = await schedule_models.Schedule.filter(id__in=schedule_ids).only(
+                "id", "timezone"
+            )
+            batch.schedule_zones = {s.id: s.timezone for s in found_s}
+        tiers = {int(n.data["tierId"]) for n in rows if n.kind == "REMINDER"}
+        if tiers:
+            batch.runs = await changes.current_runs(sorted(tiers), now=now)
+        return batch
+
+    def zone(self, notice: models.Notice) -> str:
+        if notice.contact_id in self.contact_zones:
+            return self.contact_zones[notice.contact_id]
+        return self.schedule_zones.get(notice.schedule_id or 0, "UTC")
 
 
-async def _why_not(notice: models.Notice, now: datetime) -> str | None:
+async def _why_not(notice: models.Notice, now: datetime, batch: Batch) -> str | None:
     """Why this due notice must not be sent any more, or None."""
     if notice.channel_id is not None:
-        channel = await models.NotificationChannel.get_or_none(id=notice.channel_id)
+        channel = batch.channels.get(notice.channel_id)
         if channel is None:
             return "the channel was deleted"
         if channel.paused:
@@ -78,7 +108,7 @@ async def _why_not(notice: models.Notice, now: datetime) -> str | None:
         if channel.verified_at is None and notice.kind != "VERIFY":
             return "the channel is not verified"
     if notice.kind == "REMINDER":
-        return await plan.reminder_still_valid(notice, now=now)
+        return await plan.reminder_still_valid(notice, now=now, runs=batch.runs)
     if notice.kind == "CHANGE":
         found = await changes.change_of(notice, now=now)
         if not found:
@@ -87,17 +117,21 @@ async def _why_not(notice: models.Notice, now: datetime) -> str | None:
     return None
 
 
-async def deliver(notice_id: int, settings: Settings, mailer: transports.Mailer) -> None:
-    """Send one notice if it is still PENDING and due; record the outcome."""
-    notice = await models.Notice.get_or_none(id=notice_id)
+async def deliver(
+    notice_id: int, settings: Settings, mailer: transports.Mailer, batch: Batch | None = None
+) -> None:
+    """Send one notice if it is still PENDING and due; record the outcome. ``batch``: what
+    the caller read for the notices it claimed together (read here when absent)."""
     now = clock.now()
+    batch = batch if batch is not None else await Batch.load([notice_id], now)
+    notice = batch.notices.get(notice_id)
     if notice is None or notice.status != "PENDING" or notice.due_at > now:
         return
-    reason = await _why_not(notice, now)
+    reason = await _why_not(notice, now, batch)
     if reason is not None:
         await _finish(notice, "CANCELLED", last_error=reason)
         return
-    message = render(notice.kind, notice.data, uid=notice.uid, zone=await _zone(notice))
+    message = render(notice.kind, notice.data, uid=notice.uid, zone=batch.zone(notice))
     try:
         if notice.transport == "EMAIL":
             mail = transports.email_of(
@@ -110,7 +144,7 @@ async def deliver(notice_id: int, settings: Settings, mailer: transports.Mailer)
             )
             await mailer.send(mail)
         else:
-            channel = await models.NotificationChannel.get(id=notice.channel_id)
+            channel = batch.channels[notice.channel_id or 0]
             body = transports.webhook_body(
                 uid=notice.uid, kind=notice.kind, message=message, data=notice.data
             )
@@ -143,19 +177,21 @@ async def deliver(notice_id: int, settings: Settings, mailer: transports.Mailer)
 
 
 async def _run_claimed(
-    row: JobRow, settings: Settings, limit: asyncio.Semaphore, mailer: transports.Mailer
+    row: JobRow,
+    settings: Settings,
+    limit: asyncio.Semaphore,
+    mailer: transports.Mailer,
+    batch: Batch,
 ) -> None:
     async with limit:
         try:
             await queue.run_leased(
                 row,
-                lambda: deliver(int(row.key), settings, mailer),
+                lambda: deliver(int(row.key), settings, mailer, batch),
                 lease=settings.notice_lease_seconds,
             )
         except Exception:  # one notice's crash must not stop the others
             log.exception("delivery of notice %s crashed", row.key)
-            return
-    await JobRow.filter(id=row.id, status="DONE").delete()
 
 
 async def run_due(settings: Settings) -> int:
@@ -182,7 +218,13 @@ async def run_due(settings: Settings) -> int:
                 )
                 if not rows:
                     break
-                await asyncio.gather(*(_run_claimed(row, settings, limit, mailer) for row in rows))
+                batch = await Batch.load([int(row.key) for row in rows], clock.now())
+                await asyncio.gather(
+                    *(_run_claimed(row, settings, limit, mailer, batch) for row in rows)
+                )
+                # A sent (or given-up) notice needs its job row no more; a retried one is
+                # queued again when it is next due.
+                await JobRow.filter(id__in=[row.id for row in rows], status="DONE").delete()
                 done += len(rows)
     finally:
         await mailer.close()

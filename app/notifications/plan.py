@@ -92,13 +92,18 @@ async def plan_reminders(*, now: datetime) -> int:
     return len(rows)
 
 
-async def reminder_still_valid(notice: models.Notice, *, now: datetime) -> str | None:
-    """Why a due reminder must not go out (its shift started, or changed), or None."""
+async def reminder_still_valid(
+    notice: models.Notice, *, now: datetime, runs: dict[int, dict[int, list[Run]]] | None = None
+) -> str | None:
+    """Why a due reminder must not go out (its shift started, or changed), or None.
+    ``runs``: the current shifts of its tier, when the caller read them for a batch."""
     start = datetime.fromisoformat(notice.data["start"])
     if start <= now:
         return "the shift has already started"
-    runs = await current_runs([int(notice.data["tierId"])], now=now)
-    person = runs[int(notice.data["tierId"])].get(notice.contact_id or 0, [])
+    tier_id = int(notice.data["tierId"])
+    if runs is None or tier_id not in runs:
+        runs = await current_runs([tier_id], now=now)
+    person = runs[tier_id].get(notice.contact_id or 0, [])
     if not any(r.start == start for r in person):
         return "the shift no longer starts then"
     return None
