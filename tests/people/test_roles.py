@@ -56,6 +56,7 @@ SCALARS: dict[str, Any] = {
     "Date": "2026-03-03",
     "LocalDateTime": "2026-03-03T12:00",
     "JSON": {},
+    "Decimal": "1.5",
 }
 
 
