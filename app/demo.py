@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import date, datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from app import demo_rules as rules_demo
@@ -19,6 +20,7 @@ from app.db import transaction
 from app.groups import service as group_service
 from app.layers import service as layer_service
 from app.layers.service import LayerSpec, ParticipantSpec, RecurrenceSpec, RestrictionSpec
+from app.ledger import service as ledger_service
 from app.notifications import channels as notice_channels
 from app.schedules import service as schedule_service
 from app.tiers import service as tier_service
@@ -109,10 +111,30 @@ async def load_demo(*, now: datetime) -> tuple[int, str]:
         await _platform(org.id, ids, sres.id, now)
         await _database(org.id, ids, dbas.id, now)
         payments = await _payments(org.id, ids, now)
+        await _pay_rule(org.id, payments, now)
         await _notice_channel(org.id, ids, now)
         await _cover_request(org.id, ids, payments, now)
         await rules_demo.customer_support(org.id, ids, now, _monday_before(now, "America/New_York"))
     return org.id, secret
+
+
+async def _pay_rule(org_id: int, schedule_id: int, now: datetime) -> None:
+    """Payments API pays on-call time hourly from today (Berlin): nights 1.5x, weekends 2x,
+    holidays 3x (the highest applies)."""
+    await ledger_service.set_pay_rule(
+        org_id=org_id,
+        schedule_id=schedule_id,
+        spec=ledger_service.PayRuleSpec(
+            effective_from=now.astimezone(ZoneInfo("Europe/Berlin")).date(),
+            currency="EUR",
+            basis="HOURLY",
+            rate=Decimal("4.50"),
+            night_multiplier=Decimal("1.5"),
+            weekend_multiplier=Decimal("2"),
+            holiday_multiplier=Decimal("3"),
+        ),
+        now=now,
+    )
 
 
 async def _schedule(

@@ -7,7 +7,9 @@ clocks say and a period boundary falls where the local calendar puts it.
 
 from __future__ import annotations
 
+import bisect
 import enum
+import functools
 import itertools
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping, Sequence
@@ -30,6 +32,11 @@ class HourClass(enum.Enum):
     NIGHT = "NIGHT"
     WEEKEND = "WEEKEND"
     HOLIDAY = "HOLIDAY"
+
+
+NIGHT, WEEKEND, HOLIDAY = 1, 2, 4
+"""The bits ``classified`` sets for each class (plain ints: this is the hot loop)."""
+BITS = ((HourClass.NIGHT, NIGHT), (HourClass.WEEKEND, WEEKEND), (HourClass.HOLIDAY, HOLIDAY))
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,14 +97,24 @@ def _run(contact_id: int, schedule_id: int, tier_id: int, rows: list[Row]) -> Pe
     )
 
 
+@functools.lru_cache(maxsize=65536)
+def _day_marks(day: date, tz: tzinfo) -> tuple[datetime, datetime, datetime]:
+    """Local 00:00, 06:00 and 22:00 of ``day`` in ``tz`` as instants (shared by everyone in
+    the zone, so cached)."""
+    return (
+        resolve(datetime.combine(day, time(0)), tz),
+        resolve(datetime.combine(day, NIGHT_END), tz),
+        resolve(datetime.combine(day, NIGHT_START), tz),
+    )
+
+
 def _boundaries(start: datetime, end: datetime, tz: tzinfo) -> list[datetime]:
     """Every local 00:00, 06:00 and 22:00 strictly inside (start, end), sorted."""
     out: set[datetime] = set()
     day = start.astimezone(tz).date() - _DAY
     last = end.astimezone(tz).date() + _DAY
     while day <= last:
-        for at in (time(0), NIGHT_END, NIGHT_START):
-            instant = resolve(datetime.combine(day, at), tz)
+        for instant in _day_marks(day, tz):
             if start < instant < end:
                 out.add(instant)
         day += _DAY
@@ -106,23 +123,24 @@ def _boundaries(start: datetime, end: datetime, tz: tzinfo) -> list[datetime]:
 
 def classified(
     start: datetime, end: datetime, zone: tzinfo, holidays: frozenset[date] = frozenset()
-) -> Iterator[tuple[datetime, datetime, frozenset[HourClass]]]:
+) -> Iterator[tuple[datetime, datetime, int]]:
     """[start, end) cut at every local 00:00, 06:00 and 22:00 of ``zone``; each piece with the
-    classes it belongs to: NIGHT (22:00-06:00 local), WEEKEND (local Saturday or Sunday),
-    HOLIDAY (local date in ``holidays``, the schedule's holiday dates)."""
+    classes it belongs to as bits: NIGHT (22:00-06:00 local), WEEKEND (local Saturday or
+    Sunday), HOLIDAY (local date in ``holidays``, the schedule's holiday dates)."""
     if end <= start:
         return
     cuts = [start, *_boundaries(start, end, zone), end]
     for lo, hi in itertools.pairwise(cuts):
         local = (lo + (hi - lo) / 2).astimezone(zone)
-        classes = set()
-        if local.time() >= NIGHT_START or local.time() < NIGHT_END:
-            classes.add(HourClass.NIGHT)
+        bits = 0
+        clock = local.time()
+        if clock >= NIGHT_START or clock < NIGHT_END:
+            bits = NIGHT
         if local.weekday() >= 5:
-            classes.add(HourClass.WEEKEND)
-        if local.date() in holidays:
-            classes.add(HourClass.HOLIDAY)
-        yield lo, hi, frozenset(classes)
+            bits |= WEEKEND
+        if holidays and local.date() in holidays:
+            bits |= HOLIDAY
+        yield lo, hi, bits
 
 
 def holiday_time(
@@ -130,7 +148,7 @@ def holiday_time(
 ) -> timedelta:
     """Elapsed time of [start, end) on local dates (in ``zone``) that are in ``holidays``."""
     return sum(
-        (hi - lo for lo, hi, c in classified(start, end, zone, holidays) if HourClass.HOLIDAY in c),
+        (hi - lo for lo, hi, c in classified(start, end, zone, holidays) if c & HOLIDAY),
         ZERO,
     )
 
@@ -228,11 +246,16 @@ def ledger(
     if not windows:
         return {}
     first = windows[0][0]
+    starts = [lo for lo, _ in windows]
     for shift in shifts:
         zone = zones.get(shift.contact_id, UTC)
         dates = holidays.get(shift.schedule_id, frozenset())
         counted_at = max(shift.start, first)
-        for index, (lo, hi) in enumerate(windows):
+        first_index = max(bisect.bisect_right(starts, shift.start) - 1, 0)
+        for index in range(first_index, len(windows)):
+            lo, hi = windows[index]
+            if lo >= shift.end:
+                break
             key: Key = (shift.contact_id, index, shift.schedule_id if per_schedule else None)
             if lo <= counted_at < hi and shift.end > lo:
                 counts[key] += 1
@@ -247,11 +270,11 @@ def ledger(
                 elif origin is Origin.SUBSTITUTION:
                     bucket.substitution.append((a, b))
                 for x, y, classes in classified(a, b, zone, dates):
-                    if HourClass.NIGHT in classes:
+                    if classes & NIGHT:
                         bucket.night.append((x, y))
-                    if HourClass.WEEKEND in classes:
+                    if classes & WEEKEND:
                         bucket.weekend.append((x, y))
-                    if HourClass.HOLIDAY in classes:
+                    if classes & HOLIDAY:
                         bucket.holiday.append((x, y))
     out: dict[Key, Figures] = {}
     for key, bucket in spans.items():
@@ -278,9 +301,12 @@ class PayRule:
     rate: Decimal
     multipliers: Mapping[HourClass, Decimal]
 
-    def multiplier(self, classes: frozenset[HourClass]) -> Decimal:
-        """The highest multiplier among ``classes``, 1 when none applies."""
-        return max((self.multipliers.get(c, Decimal(1)) for c in classes), default=Decimal(1))
+    def multiplier(self, classes: int) -> Decimal:
+        """The highest multiplier among ``classes`` (bits of ``classified``), 1 when none."""
+        return max(
+            (self.multipliers.get(c, Decimal(1)) for c, bit in BITS if classes & bit),
+            default=Decimal(1),
+        )
 
 
 def rule_at(rules: Sequence[PayRule], instant: datetime) -> PayRule | None:

@@ -12,6 +12,7 @@ import csv
 import io
 from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
+from decimal import Decimal
 
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response, StreamingResponse
@@ -60,6 +61,12 @@ def _instant(request: Request, name: str) -> datetime:
     return value
 
 
+def _number(value: float | Decimal) -> str:
+    """At most four decimals, no trailing zeros: 84, 70.1654, 0.5."""
+    text = f"{value:.4f}".rstrip("0").rstrip(".")
+    return "0" if text in ("", "-0") else text
+
+
 def _line(row: Sequence[object]) -> str:
     buffer = io.StringIO()
     csv.writer(buffer, lineterminator="\r\n").writerow([_cell(v) for v in row])
@@ -78,10 +85,10 @@ async def _rows(lines: list[service.PayLine]) -> AsyncIterator[str]:
                 x.schedule.name,
                 x.pay.currency,
                 x.pay.amount,
-                f"{x.pay.paid_hours.normalize():f}",
+                _number(x.pay.paid_hours),
                 x.pay.paid_shifts,
-                *(f"{hours(v):g}" for v in (f.hours, f.night, f.weekend, f.holiday)),
-                *(f"{hours(v):g}" for v in (f.on_demand, f.substitution)),
+                *(_number(hours(v)) for v in (f.hours, f.night, f.weekend, f.holiday)),
+                *(_number(hours(v)) for v in (f.on_demand, f.substitution)),
             )
         )
 
