@@ -12,6 +12,7 @@ from typing import Any
 
 from app import clock
 from app.engine import Timeline
+from app.jobs.models import JobRow
 from app.notifications import models, notices
 from app.notifications.runs import (
     Row,
@@ -107,14 +108,20 @@ async def _change_notices(
     recipients = await notices.contact_recipients(changed)
     if not recipients:
         return
-    pending = {
-        n.channel_id: n
-        for n in await models.Notice.filter(
-            kind="CHANGE",
-            status="PENDING",
-            channel_id__in=[r.channel.id for rs in recipients.values() for r in rs],
-        )
+    waiting = await models.Notice.filter(
+        kind="CHANGE",
+        status="PENDING",
+        channel_id__in=[r.channel.id for rs in recipients.values() for r in rs],
+    )
+    # A notice being sent right now may already have read the shifts: a new change starts a
+    # notice of its own (at worst a change is told twice, never lost).
+    sending = {
+        str(key)
+        for key in await JobRow.filter(
+            kind="notice", key__in=[str(n.id) for n in waiting], status="RUNNING"
+        ).values_list("key", flat=True)
     }
+    pending = {n.channel_id: n for n in waiting if str(n.id) not in sending}
     for contact, tiers in changed.items():
         before = {
             str(t): {"runs": runs_to_json(runs), "horizon": horizons[t].isoformat()}

@@ -14,7 +14,9 @@ from typing import Any
 
 import pytest
 
+from app.jobs import queue
 from app.notifications import changes, plan
+from app.notifications.models import Notice
 from tests.destinations.test_faults import (
     CREATE,
     EXPORT,
@@ -179,6 +181,21 @@ async def test_a_moved_shift_reads_as_moved(api: Api) -> None:
             "Your confirmed shifts changed:\n"
             "~ moved: Wed 4 Mar 00:00 to Thu 5 Mar 00:00 (UTC) -> Wed 4 Mar 10:00 to Thu 5 Mar 00:00 (UTC) on Ops, tier 1\n"
         )
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_a_change_while_its_notice_is_being_sent_gets_a_notice_of_its_own(api: Api) -> None:
+    with smtp_server() as box:
+        s, who = await setup(api, box)
+        tier = s["tiers"][0]["id"]
+        await on_demand(api, tier, who["Ann"], "2026-03-04T10:00:00Z", "2026-03-04T12:00:00Z")
+        (first,) = await notices(api, kind=["CHANGE"])
+        # Another process has claimed it and is sending it now.
+        pk = (await Notice.get(uid=first["uid"])).id
+        await queue.enqueue("notice", str(pk))
+        assert len(await queue.claim_keyed("notice", limit=5, lease=60, owner="other")) == 1
+        await on_demand(api, tier, who["Ann"], "2026-03-04T14:00:00Z", "2026-03-04T15:00:00Z")
+        assert len(await notices(api, kind=["CHANGE"], status=["PENDING"])) == 2
 
 
 async def test_a_change_undone_before_it_was_due_sends_nothing(api: Api) -> None:
