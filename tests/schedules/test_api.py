@@ -187,6 +187,7 @@ async def test_delete_takes_its_tiers_and_layers_along(api: Api) -> None:
         "tier": 1,
         "layer": 1,
         "layer_participant": 1,
+        "audit_entry": before["audit_entry"] + 1,  # the deletion is recorded
     }
     assert await tier_models.Tier.filter(schedule_id=kept.id).count() == 1
     assert await layer_models.Layer.filter(tier__schedule_id=kept.id).count() == 1
