@@ -24,6 +24,8 @@ class Mailbox:
     on_data: Callable[[EmailMessage], object] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Controller | None = None
+    options: dict[str, Any] = field(default_factory=dict)
+    """Passed to aiosmtpd's SMTP (e.g. an authenticator)."""
 
     @property
     def url(self) -> str:
@@ -57,7 +59,9 @@ class Mailbox:
                     box.on_data(mail)
                 return "250 OK"
 
-        self.controller = Controller(Handler(), hostname="127.0.0.1", port=self.port)
+        self.controller = Controller(
+            Handler(), hostname="127.0.0.1", port=self.port, **self.options
+        )
         self.controller.start()
 
     def stop(self) -> None:
@@ -67,8 +71,8 @@ class Mailbox:
 
 
 @contextmanager
-def smtp_server(*, started: bool = True) -> Iterator[Mailbox]:
-    box = Mailbox(port=free_port())
+def smtp_server(*, started: bool = True, **options: Any) -> Iterator[Mailbox]:
+    box = Mailbox(port=free_port(), options=options)
     if started:
         box.start()
     try:
