@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from app.jobs import queue
-from app.notifications import changes, plan
+from app.notifications import plan
 from app.notifications.models import Notice
 from tests.destinations.test_faults import (
     CREATE,
@@ -300,9 +300,3 @@ async def test_a_destination_in_error_alerts_the_schedule_once(api: Api) -> None
         await alerts.wait_for(2)
         assert [d.body["kind"] for d in alerts.deliveries] == ["PING", "DESTINATION"]
         assert "hook (WEBHOOK) of Ops is in ERROR" in alerts.deliveries[1].body["text"]
-
-
-def test_settle_time_is_configurable() -> None:
-    changes.configure(settle_seconds=5)
-    assert changes.SETTLE["seconds"] == 5
-    changes.configure(settle_seconds=60)
