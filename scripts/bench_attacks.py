@@ -33,11 +33,11 @@ TIERS = 20
 FRAGMENTS = 21
 
 
-def shifts_document(schedule_id: str) -> str:
+def shifts_document(schedule_id: str, aliases: int = ALIASES) -> str:
     fields = " ".join(
         f'a{i}: schedule(id: "{schedule_id}") {{ tiers {{ shifts(from: "2026-03-01T00:00:00Z", '
         f'to: "2027-03-02T00:00:00Z") {{ start end assignees {{ name }} }} }} }}'
-        for i in range(ALIASES)
+        for i in range(aliases)
     )
     return "query Attack { " + fields + " }"
 
@@ -107,8 +107,10 @@ async def main(args: argparse.Namespace) -> None:
                 (f"fragments ({len(doc)} bytes)", await send(api, doc, viewer, args.timeout))
             )
         if args.only in (None, "shifts"):
-            doc = shifts_document(s["id"])
-            rows.append((f"shifts ({ALIASES} aliases)", await send(api, doc, viewer, args.timeout)))
+            doc = shifts_document(s["id"], args.aliases)
+            rows.append(
+                (f"shifts ({args.aliases} aliases)", await send(api, doc, viewer, args.timeout))
+            )
     print(f"{'document':32} {'seconds':>9} {'status':>7} {'bytes':>11}  first error")
     for name, row in rows:
         print(
@@ -123,4 +125,7 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--only", choices=["shifts", "fragments"], default=None)
     parser.add_argument("--timeout", type=float, default=600.0)
+    parser.add_argument(
+        "--aliases", type=int, default=ALIASES, help="aliases of the shifts document (29)"
+    )
     asyncio.run(main(parser.parse_args()))
