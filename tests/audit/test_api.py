@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from tests.support import Api, table_counts
+from tests.support import Api, prepare_database, running_app, table_counts
 
 LOG = """query($f: AuditLogFilter, $first: Int, $after: String) {
   auditLog(filter: $f, first: $first, after: $after) {
@@ -87,3 +88,18 @@ async def test_filters_paging_and_roles(api: Api) -> None:
     for role in ("VIEWER", "EDITOR"):
         error = await api.error(LOG, {}, token=api.tokens[role])
         assert error["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_the_log_is_never_answered_from_the_response_cache(
+    backend: str, tmp_path: Path
+) -> None:
+    """Entries are written just after each write commits: a cached answer could miss one."""
+    url = await prepare_database(backend, tmp_path)
+    async with running_app(url, backend, response_cache_entries=100) as api:
+        await api.ok(CREATE, {"n": "Ann"})
+        for _ in range(3):
+            assert (await api.ok(LOG))["auditLog"]["totalCount"] == 1
+        auth = {"Authorization": f"Bearer {api.tokens['ADMIN']}"}
+        metrics = (await api.client.get("/metrics", headers=auth)).text
+        assert "rotagraph_response_cache_hits 0" in metrics
+        assert "rotagraph_response_cache_uncacheable 3" in metrics
