@@ -31,11 +31,9 @@ from app.db import is_postgres, tortoise_config
 from app.destinations import tracking as destination_tracking
 from app.destinations import worker as export_worker
 from app.errors import Unauthenticated
-from app.jobs.confirm import confirm_stale_tiers
 from app.jobs.queue import prune as prune_jobs
 from app.jobs.queue import release_all_running
 from app.jobs.runner import Job, JobRunner, run_with_clock
-from app.jobs.status import tick as status_tick
 from app.ledger import report_csv as pay_csv
 from app.notifications import changes as notice_changes
 from app.notifications import cover as notice_cover  # noqa: F401  (registers its listener)
@@ -44,6 +42,7 @@ from app.notifications import plan as notice_plan
 from app.people import signin as sign_in
 from app.pubsub import InProcessBroker
 from app.settings import Settings
+from app.shifts.job import confirm_stale_tiers
 from app.timelines.cache import CACHE as TIMELINE_CACHE
 
 
@@ -88,7 +87,7 @@ async def metrics(graphql: RotagraphGraphQL, request: Request) -> PlainTextRespo
 def background_jobs(settings: Settings) -> list[Job]:
     return [
         Job("confirm", settings.confirm_interval_seconds, confirm_stale_tiers),
-        Job("status", settings.status_interval_seconds, status_tick),
+        Job("status", settings.status_interval_seconds, destination_tracking.tick),
         Job("cover-expiry", settings.status_interval_seconds, expire_cover_requests),
         Job("prune-jobs", 3600, prune_jobs),
         Job(

@@ -131,7 +131,7 @@ class Loaders:
         """Final shifts per (tier, window): tiers come from the by-id loader (usually already
         primed by tiers_by_schedule), then one computation per window for all of them."""
         from app import clock
-        from app.timelines import service
+        from app.shifts import final as final_shifts
 
         by_window: dict[tuple[datetime, datetime], set[int]] = defaultdict(set)
         for tier_id, start, end in keys:
@@ -145,7 +145,7 @@ class Loaders:
         now = clock.now_valid_until()
         for (start, end), ids in by_window.items():
             chosen = [tiers[i] for i in sorted(ids) if i in tiers]
-            shifts = await service.tier_shifts(
+            shifts = await final_shifts.tier_shifts(
                 org_id=self.org_id, tiers=chosen, start=start, end=end, now=now
             )
             for tier_id, values in shifts.items():

@@ -47,9 +47,9 @@ from app.contacts import models as contact_models
 from app.engine import Shift
 from app.errors import BadUserInput, Collector, NotFound
 from app.schedules import models as schedule_models
+from app.shifts import final as final_shifts
 from app.shifts import models as shift_models
 from app.tiers import models as tier_models
-from app.timelines import service as timeline_service
 
 SECRET_PREFIX = "rgf_"
 BACK = timedelta(days=15)
@@ -212,7 +212,7 @@ async def _shifts(
         "tier_id", "start"
     )
     tiers = {t.id: t for t in await tier_models.Tier.filter(id__in={r.tier_id for r in rows})}
-    shifts = [(r.tier_id, timeline_service.shift_from_row(r)) for r in rows]
+    shifts = [(r.tier_id, final_shifts.shift_from_row(r)) for r in rows]
     started = [
         t
         for t in tiers.values()
@@ -220,7 +220,7 @@ async def _shifts(
     ]
     for tier in started:
         assert tier.confirmed_since is not None
-        before = await timeline_service.tier_shifts(
+        before = await final_shifts.tier_shifts(
             org_id=org_id, tiers=[tier], start=since, end=tier.confirmed_since, now=now
         )
         running = [s for s in before[tier.id] if s.end == tier.confirmed_since]

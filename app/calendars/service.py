@@ -21,12 +21,12 @@ from typing import cast
 from tortoise.expressions import Q
 
 from app import outbound, validation
+from app.calendars import busy as _busy  # noqa: F401 - registers the busy-time source
 from app.calendars import models, parsing
 from app.calendars import providers as provider_registry
 from app.calendars.providers import SourceCalendar, SourceError, SourceSettings
 from app.calendars.providers.ics_url import normalize as normalize_ics_url
 from app.contacts import service as contact_service
-from app.engine import BusyBlock
 from app.engine.intervals import Span, union
 from app.errors import BadUserInput, Collector, FieldError, NotFound
 from app.groups import models as group_models
@@ -345,24 +345,6 @@ async def bump_contacts(*, org_id: int, contact_ids: set[int]) -> None:
     """The contacts' busy time changed: their tiers' timelines and confirmed future follow."""
     await tier_service.bump_version(
         tier_ids=await tiers_of_contacts(org_id=org_id, contact_ids=contact_ids)
-    )
-
-
-async def engine_blocks(*, org_id: int, contact_ids: set[int]) -> tuple[BusyBlock, ...]:
-    """Every imported busy block of these contacts for the engine, in one query; blocks of
-    several calendars of one contact are merged."""
-    if not contact_ids:
-        return ()
-    rows = await models.AvailabilityBlock.filter(
-        organization_id=org_id, contact_id__in=contact_ids
-    ).values_list("contact_id", "start", "end")
-    spans: dict[int, list[Span]] = defaultdict(list)
-    for contact_id, start, end in rows:
-        spans[contact_id].append((start.astimezone(UTC), end.astimezone(UTC)))
-    return tuple(
-        BusyBlock(contact_id=pk, start=s, end=e)
-        for pk in sorted(spans)
-        for s, e in union(spans[pk])
     )
 
 

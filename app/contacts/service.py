@@ -9,10 +9,9 @@ from tortoise.queryset import QuerySet
 
 from app import validation
 from app.contacts import models
-from app.errors import Collector, Conflict, NotFound
-from app.groups import models as group_models
+from app.errors import Collector, NotFound
 from app.holiday_calendars import region_problem
-from app.layers import models as layer_models
+from app.hooks import Hook
 
 
 @dataclass(frozen=True)
@@ -99,61 +98,17 @@ async def update_contact(
     return contact
 
 
+deleting: Hook[[int, models.Contact]] = Hook("contacts.deleting")
+"""Runs ``handler(org_id, contact)`` inside ``delete_contact`` before the row goes. The domains
+that name contacts register here (layers, on-demand shifts, substitutions, groups) to refuse
+with a CONFLICT or to remove what must go with the contact, so contacts never imports them."""
+
+
 async def delete_contact(*, org_id: int, contact_id: int) -> None:
     """Delete a contact; refused while a layer names it directly. Group memberships go too."""
     contact = await get_contact(org_id=org_id, contact_id=contact_id)
-    layers = (
-        await layer_models.Layer.filter(organization_id=org_id, participants__contact_id=contact.id)
-        .distinct()
-        .values_list("name", flat=True)
-    )
-    if layers:
-        raise Conflict(
-            f"contact {contact.name!r} is a participant of layers {sorted(set(layers))}; "
-            "remove it from them first",
-            extensions={"layers": sorted(set(layers))},
-        )
-    # Local imports: these domains import contacts themselves.
-    from app.groups import service as group_service
-    from app.layers import service as layer_service
-    from app.on_demand_shifts import models as on_demand_models
-    from app.substitutions import service as substitution_service
-    from app.tiers import service as tier_service
-
-    on_demand = await on_demand_models.OnDemandShiftContact.filter(contact_id=contact.id).count()
-    if on_demand:
-        raise Conflict(
-            f"contact {contact.name!r} is assigned to {on_demand} on-demand shift(s); "
-            "change or delete them first",
-            extensions={"onDemandShifts": on_demand},
-        )
-    await substitution_service.prepare_contact_delete(org_id=org_id, contact_id=contact.id)
-    groups = set(
-        cast(
-            list[int],
-            await group_models.GroupMember.filter(contact_id=contact.id).values_list(
-                "group_id", flat=True
-            ),
-        )
-    )
-    if groups:
-        members = await group_service.members_of(group_ids=groups)
-        remaining = {g: [pk for pk in ids if pk != contact.id] for g, ids in members.items()}
-        short = await layer_service.understaffed_by_group_change(
-            org_id=org_id, new_members=remaining
-        )
-        if short:
-            raise Conflict(
-                f"without {contact.name!r}, layers {short} would have more staff on call "
-                "than participants",
-                extensions={"layers": short},
-            )
-    await group_models.GroupMember.filter(contact_id=contact.id).delete()
+    await deleting.run(org_id, contact)
     await contact.delete()
-    if groups:
-        await tier_service.bump_version(
-            tier_ids=await layer_service.tiers_using(org_id=org_id, group_ids=groups)
-        )
 
 
 async def existing_ids(*, org_id: int, ids: set[int]) -> set[int]:

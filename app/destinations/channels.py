@@ -9,7 +9,3 @@ def destination_channel(schedule_id: int) -> str:
 
 def schedule_channel(schedule_id: int) -> str:
     return f"schedule:{schedule_id}:status"
-
-
-def on_call_channel(schedule_id: int) -> str:
-    return f"schedule:{schedule_id}:on-call"

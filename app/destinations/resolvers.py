@@ -21,6 +21,7 @@ from app.destinations.types import (
     json_object,
 )
 from app.schedules import service as schedule_service
+from app.shifts import on_call
 
 if TYPE_CHECKING:
     from app.schedules.types import ScheduleType
@@ -225,7 +226,7 @@ class DestinationSubscription:
         from app.schedules.types import ScheduleType
 
         pk = await _schedule_pk(info, schedule_id)
-        async for event in pubsub.broker().subscribe(channels.on_call_channel(pk)):
+        async for event in pubsub.broker().subscribe(on_call.on_call_channel(pk)):
             info.context.reset_loaders()
             row = await _read_once(event, lambda: schedule_models.Schedule.get_or_none(id=pk))
             if row is not None:

@@ -8,7 +8,8 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from app import pubsub, versions
+from app import clock, pubsub, versions
+from app.db import transaction
 from app.destinations import models
 from app.destinations.adapters.base import Segment
 from app.destinations.channels import destination_channel, schedule_channel
@@ -25,6 +26,7 @@ from app.destinations.wake import kick_after_commit
 from app.schedules import models as schedule_models
 from app.shifts import models as shift_models
 from app.shifts import service as shift_service
+from app.shifts.on_call import publish_on_call_changes
 from app.tiers import models as tier_models
 
 # -------------------------------------------------------------------------- status
@@ -181,9 +183,15 @@ async def on_confirmed(results: Sequence[shift_service.Confirmation], now: datet
                 await models.Destination.filter(id=d.id).update(**updates)
     kick_after_commit()
     await refresh_statuses(schedule_ids={r.schedule_id for r in news}, now=now)
-    from app.jobs.status import publish_on_call_changes
-
     await publish_on_call_changes({r.schedule_id for r in news})
 
 
 shift_service.LISTENERS.append(on_confirmed)
+
+
+async def tick() -> None:
+    """The status tick: destination and schedule statuses move with the clock alone (a shift
+    coming within 72 hours), and on-call changes at handoffs reach subscribers."""
+    async with transaction():
+        await refresh_statuses(now=clock.now())
+        await publish_on_call_changes()

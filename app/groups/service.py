@@ -7,10 +7,11 @@ from typing import cast
 from tortoise.queryset import QuerySet
 
 from app import validation
+from app.contacts import models as contact_models
 from app.contacts import service as contact_service
-from app.errors import Collector, Conflict, NotFound
+from app.errors import Collector, NotFound
 from app.groups import models
-from app.layers import models as layer_models
+from app.hooks import Hook
 
 
 def list_groups(*, org_id: int) -> QuerySet[models.Group]:
@@ -56,6 +57,18 @@ async def create_group(*, org_id: int, name: str, member_ids: list[int]) -> mode
     return group
 
 
+replacing_members: Hook[[int, int, list[int]]] = Hook("groups.replacing_members")
+"""Runs ``handler(org_id, group_id, new_member_ids)`` before a group's members are replaced:
+layers refuse (CONFLICT) a change that would leave one of them understaffed."""
+
+members_replaced: Hook[[int, int]] = Hook("groups.members_replaced")
+"""Runs ``handler(org_id, group_id)`` once a group's new members are written: layers mark the
+tiers staffed from the group as changed."""
+
+deleting: Hook[[int, models.Group]] = Hook("groups.deleting")
+"""Runs ``handler(org_id, group)`` before a group is deleted: layers refuse while they name it."""
+
+
 async def update_group(
     *, org_id: int, group_id: int, name: str | None, member_ids: list[int] | None
 ) -> models.Group:
@@ -68,36 +81,17 @@ async def update_group(
         await _check_members(org_id=org_id, member_ids=member_ids, errors=errors)
     errors.raise_if_any()
     if member_ids is not None:
-        from app.layers import service as layer_service
-        from app.tiers import service as tier_service
-
-        short = await layer_service.understaffed_by_group_change(
-            org_id=org_id, new_members={group.id: member_ids}
-        )
-        if short:
-            raise Conflict(
-                f"layers {short} would have more staff on call than participants",
-                extensions={"layers": short},
-            )
+        await replacing_members.run(org_id, group.id, member_ids)
     await group.save()
     if member_ids is not None:
         await _write_members(group, member_ids)
-        await tier_service.bump_version(
-            tier_ids=await layer_service.tiers_using(org_id=org_id, group_ids={group.id})
-        )
+        await members_replaced.run(org_id, group.id)
     return group
 
 
 async def delete_group(*, org_id: int, group_id: int) -> None:
     group = await get_group(org_id=org_id, group_id=group_id)
-    layers = await layer_models.Layer.filter(
-        organization_id=org_id, participants__group_id=group.id
-    ).values_list("name", flat=True)
-    if layers:
-        raise Conflict(
-            f"group {group.name!r} is a participant of layers {sorted(set(layers))}",
-            extensions={"layers": sorted(set(layers))},
-        )
+    await deleting.run(org_id, group)
     await group.delete()
 
 
@@ -122,3 +116,9 @@ async def members_of(*, group_ids: set[int]) -> dict[int, list[int]]:
         for group_id, contact_id in rows:
             out[group_id].append(contact_id)
     return out
+
+
+@contact_service.deleting.register(rank=50)
+async def _contact_deleting(org_id: int, contact: contact_models.Contact) -> None:
+    """A deleted contact leaves every group it was a member of."""
+    await models.GroupMember.filter(contact_id=contact.id).delete()

@@ -158,7 +158,7 @@ async def apply_schedule(*, org_id: int, plan: Plan, state: State, item: Item) -
         for tier_item in [i for i in plan.items if i.kind == "tier" and i.parent == item.source_id]:
             tier: desired.Tier | None = tier_item.payload
             if tier_item.action == "CREATE" and tier is not None:
-                tier_row = await tier_service.create_tier(
+                tier_row = await schedule_service.create_tier(
                     org_id=org_id, schedule_id=item.local_id, number=None, name=tier.name
                 )
                 tier_item.local_id = tier_row.id

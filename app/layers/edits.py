@@ -19,7 +19,7 @@ from app.contacts import service as contact_service
 from app.groups import models as group_models
 from app.groups import service as group_service
 from app.layers import models, rosters
-from app.layers.service import tiers_using
+from app.layers.participants import tiers_using
 from app.layers.specs import EffectiveSpec, check_effective
 from app.schedules import models as schedule_models
 from app.schedules import service as schedule_service

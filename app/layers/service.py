@@ -8,8 +8,8 @@ from typing import cast
 
 from app import clock
 from app.errors import BadUserInput, Collector, NotFound
-from app.groups import service as group_service
 from app.layers import models, rosters
+from app.layers import participants as _hooks  # noqa: F401 - registers its hooks
 from app.layers.specs import (
     MAX_LAYERS_PER_TIER,
     MAX_RESTRICTIONS,
@@ -38,8 +38,6 @@ __all__ = [
     "delete_layer",
     "get_layer",
     "set_tier_layers",
-    "tiers_using",
-    "understaffed_by_group_change",
     "update_layer",
     "validate_specs",
 ]
@@ -197,58 +195,3 @@ async def set_tier_layers(
     await rosters.store_changes(before, now=now, effective=effective)
     await tier_service.bump_version(tier_ids={tier.id})
     return list(await models.Layer.filter(id__in=kept).order_by("index"))
-
-
-async def tiers_using(
-    *, org_id: int, contact_ids: set[int] | None = None, group_ids: set[int] | None = None
-) -> set[int]:
-    """Tiers with a layer naming one of these contacts or groups as a participant."""
-    tiers: set[int] = set()
-    if contact_ids:
-        tiers.update(
-            cast(
-                list[int],
-                await models.Layer.filter(
-                    organization_id=org_id, participants__contact_id__in=contact_ids
-                ).values_list("tier_id", flat=True),
-            )
-        )
-    if group_ids:
-        tiers.update(
-            cast(
-                list[int],
-                await models.Layer.filter(
-                    organization_id=org_id, participants__group_id__in=group_ids
-                ).values_list("tier_id", flat=True),
-            )
-        )
-    return tiers
-
-
-async def understaffed_by_group_change(
-    *, org_id: int, new_members: dict[int, list[int]]
-) -> list[str]:
-    """Names of layers that would have more staff on call than participants if the given
-    groups had these members (checked before a group loses members)."""
-    layers = await models.Layer.filter(
-        organization_id=org_id, participants__group_id__in=set(new_members)
-    ).distinct()
-    if not layers:
-        return []
-    entries = await models.LayerParticipant.filter(layer_id__in=[x.id for x in layers]).order_by(
-        "layer_id", "position"
-    )
-    other_groups = {e.group_id for e in entries if e.group_id is not None} - set(new_members)
-    members = {**(await group_service.members_of(group_ids=other_groups)), **new_members}
-    names = []
-    for layer in layers:
-        contacts: list[int] = []
-        for e in entries:
-            if e.layer_id != layer.id:
-                continue
-            contacts.extend(
-                [e.contact_id] if e.contact_id is not None else members.get(e.group_id or 0, [])
-            )
-        if layer.staff_on_call > len(dict.fromkeys(contacts)):
-            names.append(layer.name)
-    return sorted(names)

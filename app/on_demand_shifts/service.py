@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 from tortoise.queryset import QuerySet
 
+from app.contacts import models as contact_models
 from app.contacts import service as contact_service
 from app.errors import Collector, Conflict, NotFound
 from app.ids import encode_id
@@ -220,3 +221,14 @@ def list_shifts(
     if end is not None:
         query = query.filter(start__lt=end)
     return query.order_by("start", "id")
+
+
+@contact_service.deleting.register(rank=20)
+async def _refuse_assigned_contact(org_id: int, contact: contact_models.Contact) -> None:
+    count = await models.OnDemandShiftContact.filter(contact_id=contact.id).count()
+    if count:
+        raise Conflict(
+            f"contact {contact.name!r} is assigned to {count} on-demand shift(s); "
+            "change or delete them first",
+            extensions={"onDemandShifts": count},
+        )

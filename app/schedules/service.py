@@ -13,6 +13,7 @@ from app.errors import Collector, NotFound
 from app.holiday_calendars import Holiday, HolidayCalendar, calendar_dates, region_problem
 from app.schedules import models
 from app.tiers import models as tier_models
+from app.tiers import service as tier_service
 
 MAX_HORIZON_DAYS = 366
 MAX_CALENDAR_DATES = 500
@@ -175,3 +176,22 @@ async def delete_schedule(*, org_id: int, schedule_id: int) -> None:
     """Deletes the schedule with its tiers and their layers."""
     schedule = await get_schedule(org_id=org_id, schedule_id=schedule_id)
     await schedule.delete()
+
+
+async def create_tier(
+    *, org_id: int, schedule_id: int, number: int | None, name: str
+) -> tier_models.Tier:
+    """Add a tier; with a number inside 1..n the tiers from there move one down."""
+    await get_schedule(org_id=org_id, schedule_id=schedule_id)
+    count = await tier_models.Tier.filter(schedule_id=schedule_id).count()
+    errors = Collector()  # createTier and updateTier take arguments, not an input
+    if number is not None and not 1 <= number <= count + 1:
+        errors.add("number", f"must be between 1 and {count + 1}")
+    name = validation.plain_text(errors, "name", name)
+    errors.raise_if_any()
+    number = count + 1 if number is None else number
+    if number <= count:
+        await tier_service.shift_numbers(schedule_id, number, 1)
+    return await tier_models.Tier.create(
+        organization_id=org_id, schedule_id=schedule_id, number=number, name=name
+    )

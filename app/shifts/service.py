@@ -11,14 +11,16 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import cast
 from zoneinfo import ZoneInfo
 
-from app import versions
+from app import clock, db, versions
 from app.engine import Shift, resolve
 from app.errors import BadUserInput
 from app.schedules import models as schedule_models
 from app.shifts import models
 from app.tiers import models as tier_models
+from app.tiers import service as tier_service
 from app.timelines import service as timeline_service
 
 MAX_AHEAD = timedelta(days=366)
@@ -232,3 +234,33 @@ async def stale_tier_ids(*, now: datetime) -> list[int]:
         ):
             stale.append(tier.id)
     return stale
+
+
+# ------------------------------------------------------------------ within the changing write
+
+_STATE = "shifts.dirty_tiers"
+
+
+@tier_service.inputs_changed.register(rank=10)
+async def tiers_changed(tier_ids: set[int]) -> None:
+    """Runs for every write to a tier's inputs. Inside a transaction, the tiers that were
+    confirmed before are reconfirmed from now just before it commits (atomically with the
+    change); the background job covers anything written outside one."""
+    dirty = db.transaction_state(_STATE, set[int])
+    if dirty is None:
+        return
+    dirty.update(tier_ids)
+    db.before_commit(_STATE, _flush)
+
+
+async def _flush() -> None:
+    dirty = db.transaction_state(_STATE, set[int]) or set()
+    confirmed = cast(
+        list[int],
+        await tier_models.Tier.filter(id__in=dirty, confirmed_version__isnull=False).values_list(
+            "id", flat=True
+        ),
+    )
+    dirty.clear()
+    if confirmed:
+        await confirm(org_id=None, tier_ids=confirmed, now=clock.now())

@@ -20,8 +20,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from app.contacts import models as contact_models
 from app.engine import Shift, resolve
+from app.shifts import final as final_shifts
 from app.tiers import models as tier_models
-from app.timelines import service as timeline_service
 
 ZERO = timedelta(0)
 _DAY = timedelta(days=1)
@@ -207,8 +207,8 @@ def order(
 def widened(start: datetime, end: datetime) -> Span:
     """The whole UTC days around [start, end): computing those and clipping keeps timeline
     cache keys the same all day while "the last 7 days" slides with now."""
-    lo = timeline_service.day_floor(start)
-    hi = timeline_service.day_floor(end)
+    lo = final_shifts.day_floor(start)
+    hi = final_shifts.day_floor(end)
     return lo, (hi if hi == end else hi + _DAY)
 
 
@@ -224,9 +224,7 @@ async def schedule_stats(
     """Per contact on call on any of ``tiers`` in [start, end), ordered by ``by``: one read of
     the tiers' shifts (confirmed rows for the past, computed otherwise), one of the contacts."""
     lo, hi = widened(start, end)
-    shifts = await timeline_service.tier_shifts(
-        org_id=org_id, tiers=tiers, start=lo, end=hi, now=now
-    )
+    shifts = await final_shifts.tier_shifts(org_id=org_id, tiers=tiers, start=lo, end=hi, now=now)
     by_number: dict[int, list[Shift]] = defaultdict(list)
     for tier in tiers:
         by_number[tier.number].extend(shifts.get(tier.id, []))

@@ -16,6 +16,8 @@ from tortoise.expressions import Q
 
 from app import validation
 from app.auth.roles import Actor
+from app.contacts import models as contact_models
+from app.contacts import service as contact_service
 from app.errors import BadUserInput, Collector, Conflict, Forbidden, NotFound
 from app.substitutions import models
 from app.substitutions.specs import (
@@ -201,3 +203,8 @@ async def prepare_contact_delete(*, org_id: int, contact_id: int) -> None:
             extensions={"activeSubstitutions": active},
         )
     await models.Substitution.filter(named, organization_id=org_id).delete()
+
+
+@contact_service.deleting.register(rank=30)
+async def _contact_deleting(org_id: int, contact: contact_models.Contact) -> None:
+    await prepare_contact_delete(org_id=org_id, contact_id=contact.id)

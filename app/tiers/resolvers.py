@@ -7,6 +7,7 @@ from app.api.context import Info, editor, viewer
 from app.api.relay import decode_id
 from app.db import transaction
 from app.errors import BadUserInput
+from app.schedules import service as schedule_service
 from app.tiers import service
 from app.tiers.types import TierType
 
@@ -43,7 +44,7 @@ class TierMutation:
     ) -> TierType:
         org_id = editor(info)
         async with transaction():
-            tier = await service.create_tier(
+            tier = await schedule_service.create_tier(
                 org_id=org_id,
                 schedule_id=decode_id(schedule_id, "Schedule", field="scheduleId"),
                 number=number,

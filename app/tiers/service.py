@@ -6,8 +6,7 @@ from tortoise.expressions import F
 
 from app import validation
 from app.errors import Collector, NotFound
-from app.schedules import service as schedule_service
-from app.shifts import refresh
+from app.hooks import Hook
 from app.tiers import models
 
 
@@ -27,40 +26,26 @@ async def get_tier_by_number(*, org_id: int, schedule_id: int, number: int) -> m
     return tier
 
 
+inputs_changed: Hook[[set[int]]] = Hook("tiers.inputs_changed")
+"""Runs ``handler(tier_ids)`` whenever tiers' inputs change (``bump_version``): the confirmed
+shifts register here to be recomputed before the write commits."""
+
+
 async def bump_version(*, tier_ids: set[int]) -> None:
     """Mark the tiers' inputs as changed: computed timelines keyed by version go stale, and
     confirmed assignments are recomputed before the write commits."""
     if tier_ids:
         await models.Tier.filter(id__in=tier_ids).update(data_version=F("data_version") + 1)
-        refresh.tiers_changed(tier_ids)
+        await inputs_changed.run(tier_ids)
 
 
-async def _shift_numbers(schedule_id: int, from_number: int, delta: int) -> None:
+async def shift_numbers(schedule_id: int, from_number: int, delta: int) -> None:
     # Two steps through negative numbers keep (schedule, number) unique at every moment.
     # (Tortoise cannot negate a combined expression, hence `-delta - number`.)
     await models.Tier.filter(schedule_id=schedule_id, number__gte=from_number).update(
         number=-delta - F("number")
     )
     await models.Tier.filter(schedule_id=schedule_id, number__lt=0).update(number=-F("number"))
-
-
-async def create_tier(
-    *, org_id: int, schedule_id: int, number: int | None, name: str
-) -> models.Tier:
-    """Add a tier; with a number inside 1..n the tiers from there move one down."""
-    await schedule_service.get_schedule(org_id=org_id, schedule_id=schedule_id)
-    count = await models.Tier.filter(schedule_id=schedule_id).count()
-    errors = Collector()  # createTier and updateTier take arguments, not an input
-    if number is not None and not 1 <= number <= count + 1:
-        errors.add("number", f"must be between 1 and {count + 1}")
-    name = validation.plain_text(errors, "name", name)
-    errors.raise_if_any()
-    number = count + 1 if number is None else number
-    if number <= count:
-        await _shift_numbers(schedule_id, number, 1)
-    return await models.Tier.create(
-        organization_id=org_id, schedule_id=schedule_id, number=number, name=name
-    )
 
 
 async def update_tier(*, org_id: int, tier_id: int, name: str) -> models.Tier:
@@ -77,4 +62,4 @@ async def delete_tier(*, org_id: int, tier_id: int) -> None:
     """Delete a tier with its layers; the tiers after it move up one number."""
     tier = await get_tier(org_id=org_id, tier_id=tier_id)
     await tier.delete()
-    await _shift_numbers(tier.schedule_id, tier.number + 1, -1)
+    await shift_numbers(tier.schedule_id, tier.number + 1, -1)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from datetime import datetime
 
 from app.engine import (
@@ -14,6 +14,7 @@ from app.engine import (
 )
 from app.layers import engine_inputs as layer_inputs
 from app.on_demand_shifts import models as on_demand_models
+from app.substitutions import occurrences as substitution_occurrences
 from app.tiers import models as tier_models
 
 
@@ -43,17 +44,22 @@ async def on_demand_for(tier_ids: Iterable[int]) -> dict[int, tuple[OnDemandShif
 async def substitutions_for(
     org_id: int, schedule_ids: set[int]
 ) -> dict[int, tuple[SubstitutionInput, ...]]:
-    from app.substitutions import occurrences as substitution_occurrences
-
     return await substitution_occurrences.engine_inputs(org_id=org_id, schedule_ids=schedule_ids)
+
+
+BusySource = Callable[[int, set[int]], Awaitable[tuple[BusyBlock, ...]]]
+BUSY_SOURCES: list[BusySource] = []
+"""Where imported busy time comes from: ``source(org_id, contact_ids)``. The calendars (a
+workflow above the timelines) register here, so the timelines never import them."""
 
 
 async def busy_blocks_for(org_id: int, contact_ids: set[int]) -> tuple[BusyBlock, ...]:
     """Imported busy time of these contacts (their calendars' availability blocks, merged
-    per contact), in one query."""
-    from app.calendars import service as calendar_service
-
-    return await calendar_service.engine_blocks(org_id=org_id, contact_ids=contact_ids)
+    per contact), in one query per source."""
+    found: list[BusyBlock] = []
+    for source in BUSY_SOURCES:
+        found.extend(await source(org_id, contact_ids))
+    return tuple(found)
 
 
 async def load_tier_inputs(

@@ -14,6 +14,7 @@ from app.contacts.types import ContactType
 from app.db import transaction
 from app.layers.resolvers import to_spec
 from app.layers.types import LayerInput
+from app.shifts import final as final_shifts
 from app.shifts import service as shift_service
 from app.tiers import models as tier_models
 from app.tiers import service as tier_service
@@ -71,8 +72,10 @@ async def schedule_on_call_now(root: Any, info: Info) -> list[OnCallNow]:
     """Per tier, who is on call now, since and until when."""
     tiers = await info.context.loaders.tiers_by_schedule.load(root.pk)
     now = clock.now_valid_until()
-    found = await service.on_call_now(org_id=info.context.org_id, tiers=tiers, now=now)
-    clock.valid_until(min((o.changes_at for o in found), default=now + service.ON_CALL_LOOKAHEAD))
+    found = await final_shifts.on_call_now(org_id=info.context.org_id, tiers=tiers, now=now)
+    clock.valid_until(
+        min((o.changes_at for o in found), default=now + final_shifts.ON_CALL_LOOKAHEAD)
+    )
     return [
         OnCallNow(tier_pk=o.tier_id, assignee_ids=o.assignees, since=o.since, until=o.until)
         for o in found
@@ -87,11 +90,11 @@ async def schedule_next_handoffs(root: Any, info: Info, count: int = 5) -> list[
         raise BadUserInput("must be between 1 and 100", field="count")
     tiers = await info.context.loaders.tiers_by_schedule.load(root.pk)
     now = clock.now_valid_until()
-    found = await service.next_handoffs(
+    found = await final_shifts.next_handoffs(
         org_id=info.context.org_id, tiers=tiers, now=now, count=count
     )
     # The list changes when its first handoff passes (or when the look-ahead window moves).
-    clock.valid_until(found[0].at if found else service.day_floor(now) + timedelta(days=1))
+    clock.valid_until(found[0].at if found else final_shifts.day_floor(now) + timedelta(days=1))
     return [
         Handoff(at=h.at, tier_pk=h.tier_id, before_ids=h.before, after_ids=h.after) for h in found
     ]

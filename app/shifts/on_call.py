@@ -1,20 +1,21 @@
-"""The status tick: destination and schedule statuses move with the clock alone (a shift
-coming within 72 hours), and on-call changes at handoffs reach subscribers."""
+"""On-call changes: who is on call now on each tier by the confirmed shifts, published to
+subscribers when it changes (after a write, or at a handoff the status tick notices)."""
 
 from __future__ import annotations
 
 from app import clock, pubsub
-from app.db import transaction
-from app.destinations import channels as destination_channels
-from app.destinations import tracking as destination_tracking
 from app.schedules import models as schedule_models
-from app.shifts import models as shift_models
+from app.shifts import models
+
+
+def on_call_channel(schedule_id: int) -> str:
+    return f"schedule:{schedule_id}:on-call"
 
 
 async def on_call_signatures(schedule_ids: set[int] | None = None) -> dict[int, str]:
     """Per schedule, who is on call now on each tier according to the confirmed shifts."""
     now = clock.now()
-    query = shift_models.Shift.filter(start__lte=now, end__gt=now)
+    query = models.Shift.filter(start__lte=now, end__gt=now)
     rows = await query.select_related("tier").order_by("tier_id")
     out: dict[int, list[str]] = {}
     for row in rows:
@@ -41,12 +42,6 @@ async def publish_on_call_changes(schedule_ids: set[int] | None = None) -> int:
             if updated:
                 changed += 1
                 pubsub.publish_after_commit(
-                    destination_channels.on_call_channel(schedule.id), {"scheduleId": schedule.id}
+                    on_call_channel(schedule.id), {"scheduleId": schedule.id}
                 )
     return changed
-
-
-async def tick() -> None:
-    async with transaction():
-        await destination_tracking.refresh_statuses(now=clock.now())
-        await publish_on_call_changes()
