@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from app.api.context import Info
+from app.api.lazy import from_lazy
 from app.api.relay import Node, encode_id
 from app.calendars import models
 from app.contacts.types import ContactType
@@ -14,6 +15,9 @@ from app.contacts.types import ContactType
 if TYPE_CHECKING:
     from app.schedules.types import ScheduleType
     from app.tiers.types import TierType
+
+_TIERS = strawberry.lazy("app.tiers.types")
+_SCHEDULES = strawberry.lazy("app.schedules.types")
 
 
 @strawberry.enum(
@@ -202,8 +206,7 @@ class CalendarFeedType(Node):
     async def schedule(
         self, info: Info
     ) -> Annotated[ScheduleType, strawberry.lazy("app.schedules.types")] | None:
-        from app.schedules.types import ScheduleType
-
+        ScheduleType = from_lazy(_SCHEDULES, "ScheduleType")
         if self.schedule_pk is None:
             return None
         row = await info.context.loaders.schedule.load(self.schedule_pk)
@@ -213,8 +216,7 @@ class CalendarFeedType(Node):
     async def tier(
         self, info: Info
     ) -> Annotated[TierType, strawberry.lazy("app.tiers.types")] | None:
-        from app.tiers.types import TierType
-
+        TierType = from_lazy(_TIERS, "TierType")
         if self.tier_pk is None:
             return None
         row = await info.context.loaders.tier.load(self.tier_pk)

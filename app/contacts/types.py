@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from app.api.context import Info
+from app.api.lazy import from_lazy
 from app.api.relay import Connection, Node, encode_id
 from app.contacts import models
 
@@ -14,6 +15,9 @@ if TYPE_CHECKING:
     from app.substitutions.types import SubstitutionFilter, SubstitutionSort, SubstitutionType
     from app.timelines.types import ShiftType
 
+_TIMELINES_RESOLVERS = strawberry.lazy("app.timelines.resolvers")
+_SUBSTITUTIONS_RESOLVERS = strawberry.lazy("app.substitutions.resolvers")
+_CALENDARS_RESOLVERS = strawberry.lazy("app.calendars.resolvers")
 _SUBSTITUTIONS = strawberry.lazy("app.substitutions.types")
 
 
@@ -41,8 +45,7 @@ class ContactType(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Annotated[SubstitutionType, _SUBSTITUTIONS]]:
-        from app.substitutions.resolvers import owned_substitutions
-
+        owned_substitutions = from_lazy(_SUBSTITUTIONS_RESOLVERS, "owned_substitutions")
         return await owned_substitutions(info, "contact", self.pk, filter, sort, first, after)
 
     @strawberry.field(
@@ -55,8 +58,7 @@ class ContactType(Node):
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
     ) -> list[Annotated[ShiftType, strawberry.lazy("app.timelines.types")]]:
-        from app.timelines.resolvers import contact_shifts
-
+        contact_shifts = from_lazy(_TIMELINES_RESOLVERS, "contact_shifts")
         return await contact_shifts(self, info, from_, to)
 
     @strawberry.field(
@@ -70,15 +72,16 @@ class ContactType(Node):
         from_: Annotated[datetime, strawberry.argument(name="from")],
         to: datetime,
     ) -> list[Annotated[BusyInterval, strawberry.lazy("app.calendars.types")]]:
-        from app.calendars.resolvers import contact_availability
-
+        contact_availability = from_lazy(_CALENDARS_RESOLVERS, "contact_availability")
         return await contact_availability(self, info, from_, to)
 
     @strawberry.field(description="This person's calendar connections (busy time import).")
     async def calendar_connections(
         self, info: Info
     ) -> list[Annotated[CalendarConnectionType, strawberry.lazy("app.calendars.types")]]:
-        from app.calendars.resolvers import contact_calendar_connections
+        contact_calendar_connections = from_lazy(
+            _CALENDARS_RESOLVERS, "contact_calendar_connections"
+        )
 
         return await contact_calendar_connections(self, info)
 

@@ -11,6 +11,7 @@ from app import clock, pubsub
 from app.api.common import DeletePayload
 from app.api.context import Info, admin, editor, viewer
 from app.api.inputs import changes_of
+from app.api.lazy import from_lazy
 from app.api.relay import Connection, decode_id, paginate
 from app.db import transaction
 from app.destinations import channels, models, service, wake
@@ -25,6 +26,8 @@ from app.shifts import on_call
 
 if TYPE_CHECKING:
     from app.schedules.types import ScheduleType
+
+_SCHEDULES = strawberry.lazy("app.schedules.types")
 
 ScheduleRef = Annotated["ScheduleType", strawberry.lazy("app.schedules.types")]
 EXPORT_WAIT_SECONDS = 60
@@ -206,8 +209,8 @@ class DestinationSubscription:
         self, info: Info, schedule_id: strawberry.ID
     ) -> AsyncGenerator[ScheduleRef, None]:
         from app.schedules import models as schedule_models
-        from app.schedules.types import ScheduleType
 
+        ScheduleType = from_lazy(_SCHEDULES, "ScheduleType")
         pk = await _schedule_pk(info, schedule_id)
         async for event in pubsub.broker().subscribe(channels.schedule_channel(pk)):
             info.context.reset_loaders()
@@ -223,8 +226,8 @@ class DestinationSubscription:
         self, info: Info, schedule_id: strawberry.ID
     ) -> AsyncGenerator[ScheduleRef, None]:
         from app.schedules import models as schedule_models
-        from app.schedules.types import ScheduleType
 
+        ScheduleType = from_lazy(_SCHEDULES, "ScheduleType")
         pk = await _schedule_pk(info, schedule_id)
         async for event in pubsub.broker().subscribe(on_call.on_call_channel(pk)):
             info.context.reset_loaders()

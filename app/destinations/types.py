@@ -8,6 +8,7 @@ import strawberry
 from strawberry.scalars import JSON
 
 from app.api.context import Info
+from app.api.lazy import from_lazy
 from app.api.relay import Node, encode_id
 from app.auth.roles import Role
 from app.destinations import models
@@ -16,6 +17,8 @@ from app.destinations.adapters.base import redacted
 
 if TYPE_CHECKING:
     from app.schedules.types import ScheduleType
+
+_SCHEDULES = strawberry.lazy("app.schedules.types")
 
 
 @strawberry.enum(description="Where a destination sends its shifts.")
@@ -80,8 +83,7 @@ class DestinationType(Node):
     async def schedule(
         self, info: Info
     ) -> Annotated[ScheduleType, strawberry.lazy("app.schedules.types")]:
-        from app.schedules.types import ScheduleType
-
+        ScheduleType = from_lazy(_SCHEDULES, "ScheduleType")
         row = await info.context.loaders.schedule.load(self.schedule_pk)
         assert row is not None
         return ScheduleType.from_model(row)

@@ -8,6 +8,7 @@ import strawberry
 
 from app.api.common import DateRangeInput, SortDirection, Weekday
 from app.api.context import Info
+from app.api.lazy import from_lazy
 from app.api.relay import Node, encode_id
 from app.api.scalars import LocalDateTime
 from app.contacts.types import ContactType
@@ -26,6 +27,8 @@ from app.layers.rule_types import (
 
 if TYPE_CHECKING:
     from app.tiers.types import TierType
+
+_TIERS = strawberry.lazy("app.tiers.types")
 
 
 @strawberry.enum(description="The unit of a rotation's turn.")
@@ -188,8 +191,7 @@ class LayerType(Node):
 
     @strawberry.field
     async def tier(self, info: Info) -> Annotated[TierType, strawberry.lazy("app.tiers.types")]:
-        from app.tiers.types import TierType
-
+        TierType = from_lazy(_TIERS, "TierType")
         row = await info.context.loaders.tier.load(self.tier_pk)
         assert row is not None
         return TierType.from_model(row)

@@ -6,12 +6,15 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from app.api.context import Info
+from app.api.lazy import from_lazy
 from app.api.relay import Node, encode_id
 from app.contacts.types import ContactType
 from app.on_demand_shifts import models
 
 if TYPE_CHECKING:
     from app.tiers.types import TierType
+
+_TIERS = strawberry.lazy("app.tiers.types")
 
 
 @strawberry.type(
@@ -33,8 +36,7 @@ class OnDemandShiftType(Node):
 
     @strawberry.field
     async def tier(self, info: Info) -> Annotated[TierType, strawberry.lazy("app.tiers.types")]:
-        from app.tiers.types import TierType
-
+        TierType = from_lazy(_TIERS, "TierType")
         row = await info.context.loaders.tier.load(self.tier_pk)
         assert row is not None
         return TierType.from_model(row)

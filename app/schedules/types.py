@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from app.api.context import Info
+from app.api.lazy import from_lazy
 from app.api.relay import Connection, Node, encode_id
 from app.destinations.types import ExportStatus
 from app.schedules import models
@@ -19,6 +20,11 @@ if TYPE_CHECKING:
     from app.tiers.types import TierType
     from app.timelines.types import Handoff, OnCallNow
 
+_TIMELINES_RESOLVERS = strawberry.lazy("app.timelines.resolvers")
+_SUBSTITUTIONS_RESOLVERS = strawberry.lazy("app.substitutions.resolvers")
+_STATS_RESOLVERS = strawberry.lazy("app.stats.resolvers")
+_TIERS = strawberry.lazy("app.tiers.types")
+_DESTINATIONS = strawberry.lazy("app.destinations.types")
 _SUBSTITUTIONS = strawberry.lazy("app.substitutions.types")
 
 
@@ -53,8 +59,7 @@ class ScheduleType(Node):
     async def tiers(
         self, info: Info
     ) -> list[Annotated[TierType, strawberry.lazy("app.tiers.types")]]:
-        from app.tiers.types import TierType
-
+        TierType = from_lazy(_TIERS, "TierType")
         return [
             TierType.from_model(t)
             for t in await info.context.loaders.tiers_by_schedule.load(self.pk)
@@ -72,8 +77,7 @@ class ScheduleType(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Annotated[SubstitutionType, _SUBSTITUTIONS]]:
-        from app.substitutions.resolvers import owned_substitutions
-
+        owned_substitutions = from_lazy(_SUBSTITUTIONS_RESOLVERS, "owned_substitutions")
         return await owned_substitutions(info, "schedule", self.pk, filter, sort, first, after)
 
     status: ExportStatus = strawberry.field(
@@ -85,8 +89,7 @@ class ScheduleType(Node):
     async def destinations(
         self, info: Info
     ) -> list[Annotated[DestinationType, strawberry.lazy("app.destinations.types")]]:
-        from app.destinations.types import DestinationType
-
+        DestinationType = from_lazy(_DESTINATIONS, "DestinationType")
         rows = await info.context.loaders.destinations_by_schedule.load(self.pk)
         return [DestinationType.from_model(r) for r in rows]
 
@@ -94,8 +97,7 @@ class ScheduleType(Node):
     async def on_call_now(
         self, info: Info
     ) -> list[Annotated[OnCallNow, strawberry.lazy("app.timelines.types")]]:
-        from app.timelines.resolvers import schedule_on_call_now
-
+        schedule_on_call_now = from_lazy(_TIMELINES_RESOLVERS, "schedule_on_call_now")
         return await schedule_on_call_now(self, info)
 
     @strawberry.field(
@@ -104,8 +106,7 @@ class ScheduleType(Node):
     async def next_handoffs(
         self, info: Info, count: int = 5
     ) -> list[Annotated[Handoff, strawberry.lazy("app.timelines.types")]]:
-        from app.timelines.resolvers import schedule_next_handoffs
-
+        schedule_next_handoffs = from_lazy(_TIMELINES_RESOLVERS, "schedule_next_handoffs")
         return await schedule_next_handoffs(self, info, count)
 
     @strawberry.field(
@@ -125,8 +126,7 @@ class ScheduleType(Node):
         first: int | None = None,
         after: str | None = None,
     ) -> Connection[Annotated[ContactStatsType, strawberry.lazy("app.stats.types")]]:
-        from app.stats.resolvers import schedule_stats
-
+        schedule_stats = from_lazy(_STATS_RESOLVERS, "schedule_stats")
         return await schedule_stats(self, info, timeframe_days, from_, to, order_by, first, after)
 
     @classmethod

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from app.api.context import Info
+from app.api.lazy import from_lazy
 from app.api.relay import Connection, Node, encode_id, paginate
 from app.tiers import models
 from app.timelines import resolvers as timeline_resolvers
@@ -14,6 +15,10 @@ if TYPE_CHECKING:
     from app.layers.types import LayerType
     from app.on_demand_shifts.types import OnDemandShiftType
     from app.schedules.types import ScheduleType
+
+_SCHEDULES = strawberry.lazy("app.schedules.types")
+_ON_DEMAND_SHIFTS = strawberry.lazy("app.on_demand_shifts.types")
+_LAYERS = strawberry.lazy("app.layers.types")
 
 
 @strawberry.type(name="Tier", description="An escalation level of a schedule; 1 is the primary.")
@@ -27,8 +32,7 @@ class TierType(Node):
     async def schedule(
         self, info: Info
     ) -> Annotated[ScheduleType, strawberry.lazy("app.schedules.types")]:
-        from app.schedules.types import ScheduleType
-
+        ScheduleType = from_lazy(_SCHEDULES, "ScheduleType")
         row = await info.context.loaders.schedule.load(self.schedule_pk)
         assert row is not None
         return ScheduleType.from_model(row)
@@ -37,8 +41,7 @@ class TierType(Node):
     async def layers(
         self, info: Info
     ) -> list[Annotated[LayerType, strawberry.lazy("app.layers.types")]]:
-        from app.layers.types import LayerType
-
+        LayerType = from_lazy(_LAYERS, "LayerType")
         return [
             LayerType.from_model(m) for m in await info.context.loaders.layers_by_tier.load(self.pk)
         ]
@@ -54,8 +57,8 @@ class TierType(Node):
         self, info: Info, first: int | None = None, after: str | None = None
     ) -> Connection[Annotated[OnDemandShiftType, strawberry.lazy("app.on_demand_shifts.types")]]:
         from app.on_demand_shifts import service as on_demand_service
-        from app.on_demand_shifts.types import OnDemandShiftType
 
+        OnDemandShiftType = from_lazy(_ON_DEMAND_SHIFTS, "OnDemandShiftType")
         return await paginate(
             on_demand_service.list_shifts(org_id=info.context.org_id, tier_ids=[self.pk]),
             OnDemandShiftType.from_model,

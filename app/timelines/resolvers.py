@@ -9,6 +9,7 @@ import strawberry
 
 from app import clock, cooperative
 from app.api.context import Info, editor, viewer
+from app.api.lazy import from_lazy
 from app.api.relay import decode_id, decode_ids
 from app.contacts.types import ContactType
 from app.db import transaction
@@ -31,6 +32,8 @@ from app.timelines.types import (
 
 if TYPE_CHECKING:
     from app.tiers.types import TierType
+
+_TIERS = strawberry.lazy("app.tiers.types")
 
 From = Annotated[
     datetime, strawberry.argument(name="from", description="Window start (inclusive).")
@@ -166,8 +169,7 @@ class TierConfirmation:
 
     @strawberry.field
     async def tier(self, info: Info) -> Annotated[TierType, strawberry.lazy("app.tiers.types")]:
-        from app.tiers.types import TierType
-
+        TierType = from_lazy(_TIERS, "TierType")
         row = await info.context.loaders.tier.load(self.tier_pk)
         assert row is not None
         return TierType.from_model(row)

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Self
 import strawberry
 
 from app.api.context import Info
+from app.api.lazy import from_lazy
 from app.contacts.types import ContactType
 from app.engine import Interval, LayerShift, Shift, Timeline, Understaffed
 
@@ -17,6 +18,10 @@ if TYPE_CHECKING:
     from app.layers.types import LayerType
     from app.on_demand_shifts.types import OnDemandShiftType
     from app.tiers.types import TierType
+
+_TIERS = strawberry.lazy("app.tiers.types")
+_ON_DEMAND_SHIFTS = strawberry.lazy("app.on_demand_shifts.types")
+_LAYERS = strawberry.lazy("app.layers.types")
 
 LayerRef = Annotated["LayerType", strawberry.lazy("app.layers.types")]
 OnDemandRef = Annotated["OnDemandShiftType", strawberry.lazy("app.on_demand_shifts.types")]
@@ -49,8 +54,7 @@ async def _positions(info: Info, ids: tuple[int | None, ...]) -> list[ContactTyp
 
 
 async def _layer(info: Info, pk: int | None) -> LayerType | None:
-    from app.layers.types import LayerType
-
+    LayerType = from_lazy(_LAYERS, "LayerType")
     if pk is None or pk < 0:
         return None
     row = await info.context.loaders.layer.load(pk)
@@ -58,8 +62,7 @@ async def _layer(info: Info, pk: int | None) -> LayerType | None:
 
 
 async def _on_demand(info: Info, pk: int | None) -> OnDemandShiftType | None:
-    from app.on_demand_shifts.types import OnDemandShiftType
-
+    OnDemandShiftType = from_lazy(_ON_DEMAND_SHIFTS, "OnDemandShiftType")
     if pk is None or pk < 0:
         return None
     row = await info.context.loaders.on_demand_shift.load(pk)
@@ -99,8 +102,7 @@ class ShiftType:
 
     @strawberry.field
     async def tier(self, info: Info) -> TierRef:
-        from app.tiers.types import TierType
-
+        TierType = from_lazy(_TIERS, "TierType")
         row = await info.context.loaders.tier.load(self.tier_pk)
         assert row is not None
         return TierType.from_model(row)
@@ -243,8 +245,7 @@ class OnCallNow:
 
     @strawberry.field
     async def tier(self, info: Info) -> TierRef:
-        from app.tiers.types import TierType
-
+        TierType = from_lazy(_TIERS, "TierType")
         row = await info.context.loaders.tier.load(self.tier_pk)
         assert row is not None
         return TierType.from_model(row)
@@ -263,8 +264,7 @@ class Handoff:
 
     @strawberry.field
     async def tier(self, info: Info) -> TierRef:
-        from app.tiers.types import TierType
-
+        TierType = from_lazy(_TIERS, "TierType")
         row = await info.context.loaders.tier.load(self.tier_pk)
         assert row is not None
         return TierType.from_model(row)
