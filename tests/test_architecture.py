@@ -3,6 +3,7 @@ through which lower domains ask higher ones (docs/architecture.md)."""
 
 from __future__ import annotations
 
+import tomllib
 from pathlib import Path
 
 import grimp
@@ -37,6 +38,30 @@ def test_the_walk_counts_lines_and_skips_migrations(tmp_path: Path) -> None:
     (root / "big.py").write_text("x = 1\n" * (MAX_LINES + 1))
     (root / "migrations" / "0001_initial.py").write_text("y = 2\n" * 1000)
     assert module_lengths(root) == {"app/big.py": MAX_LINES + 1}
+
+
+# --------------------------------------------------------------------- dependency order
+
+
+def layered_packages(pyproject: Path) -> set[str]:
+    """Every package the ``layers`` import contract places, at whatever level."""
+    config = tomllib.loads(pyproject.read_text())
+    contracts = config["tool"]["importlinter"]["contracts"]
+    (layers,) = [c["layers"] for c in contracts if c["type"] == "layers"]
+    return {name.strip() for layer in layers for name in layer.replace(":", "|").split("|")}
+
+
+def test_every_package_of_the_app_has_its_level_in_the_layers_contract() -> None:
+    """A new package or base module joins the dependency order when it is added (README and
+    docs/architecture.md say where); unplaced, lint-imports would not check it."""
+    children = {
+        f"app.{path.stem}"
+        for path in APP.iterdir()
+        if (path.suffix == ".py" and path.stem != "__init__")
+        or (path.is_dir() and (path / "__init__.py").exists())
+    }
+    assert children - {"app.migrations"} <= layered_packages(APP.parent / "pyproject.toml")
+    assert {"app.engine", "app.contacts", "app.api", "app.main"} <= children
 
 
 # ------------------------------------------------------------------------- import cycles
