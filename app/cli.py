@@ -237,7 +237,7 @@ def cmd_migrate(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_upgrade_report(args: argparse.Namespace, settings: Settings) -> int:
-    from app.timelines.upgrade import report_text
+    from app.shifts.upgrade import report_text
 
     _check_database(settings)
     print(asyncio.run(report_text(settings.database_url)))

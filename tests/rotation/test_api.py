@@ -344,7 +344,7 @@ async def test_the_upgrade_report_names_tiers_whose_confirmed_future_changes(api
     """Rows confirmed by the previous release (first replacement in input order won) differ
     from what this release computes (the newest wins): the report names that tier from the
     first changed instant, and nothing else."""
-    from app.timelines.upgrade import upgrade_report
+    from app.shifts.upgrade import upgrade_report
 
     a, b, old_sub, new_sub = await contacts(api, "Ann", "Bob", "Old", "New")
     changed = await schedule(api, "Changed", horizon=5)
