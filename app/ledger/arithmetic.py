@@ -76,11 +76,13 @@ def person_shifts(rows: Iterable[Row]) -> list[PersonShift]:
     for (contact_id, schedule_id, tier_id), found in by_key.items():
         found.sort(key=lambda r: (r.start, r.end))
         run: list[Row] = []
+        run_end = found[0].start
         for row in found:
-            if run and row.start > max(r.end for r in run):
+            if run and row.start > run_end:
                 out.append(_run(contact_id, schedule_id, tier_id, run))
                 run = []
             run.append(row)
+            run_end = max(run_end, row.end)
         out.append(_run(contact_id, schedule_id, tier_id, run))
     out.sort(key=lambda s: (s.contact_id, s.start, s.schedule_id, s.tier_id))
     return out

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from tests.support import Api, table_counts
+from tests.support import Api, count_sql, table_counts
 from tests.timelines.factories import contacts, schedule, set_layers, weekly
 
 CONFIRM = "mutation($s: ID!) { confirmAssignments(scheduleId: $s) { newAssignment } }"
@@ -155,8 +155,8 @@ def rule(schedule_id: str, day: str, rate: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-async def pay(api: Api, start: str, end: str) -> list[tuple[Any, ...]]:
-    data = await api.ok(PAY, {"from": start, "to": end}, token=api.tokens["EDITOR"])
+async def pay(api: Api, start: str, end: str, role: str = "EDITOR") -> list[tuple[Any, ...]]:
+    data = await api.ok(PAY, {"from": start, "to": end}, token=api.tokens[role])
     return [
         (x["contact"]["name"], x["currency"], x["amount"], x["paidHours"])
         for x in data["payReport"]
@@ -250,3 +250,19 @@ async def test_suggest_cover_and_cover_candidates_rank_least_loaded_first(api: A
     assert [c["name"] for c in asked["candidates"]] == ["Cid", "Bob"]
     error = await api.error(SUGGEST, {"s": r.schedule, "from": window[1], "to": window[0]})
     assert error["extensions"]["fields"] == ["to"]
+
+
+async def test_ledger_and_pay_report_sql_does_not_grow_with_schedules(api: Api) -> None:
+    window = {"from": "2026-03-02T12:00:00Z", "to": "2026-03-09T00:00:00Z"}
+    counts = []
+    for name in ("A", "B", "C"):
+        s, _ = await bob_always(api, name)
+        await api.ok(CONFIRM, {"s": s["id"]})
+        await api.ok(SET_RULE, rule(s["id"], "2026-03-02", "10"))
+        with count_sql() as ledger_sql:
+            await ledger(api, **window, period="WEEK", per=True)
+        with count_sql() as pay_sql:  # ADMIN: the token the ledger call just used
+            await pay(api, window["from"], window["to"], role="ADMIN")
+        counts.append((len(ledger_sql), len(pay_sql)))
+    assert counts[0] == counts[1] == counts[2]
+    assert counts[0] == (4, 5), counts  # schedules, tiers, rows, contacts (+ pay rules)

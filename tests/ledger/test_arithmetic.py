@@ -7,6 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from app.engine.model import Origin
 from app.ledger.arithmetic import (
     HourClass,
@@ -197,3 +200,34 @@ def test_a_per_shift_rate_takes_the_highest_multiplier_among_the_shifts_hours() 
     )
     assert (found[(1, 1, "EUR")].amount, found[(1, 1, "EUR")].paid_shifts) == (Decimal(200), 1)
     assert found[(1, 1, "EUR")].paid_hours == 0
+
+
+@given(
+    st.lists(
+        st.tuples(st.integers(0, 24 * 120), st.integers(1, 24 * 5), st.sampled_from([1, 2])),
+        min_size=1,
+        max_size=12,
+    ),
+    st.sampled_from([Period.WEEK, Period.MONTH, Period.QUARTER]),
+    st.sampled_from([BERLIN, NEW_YORK]),
+)
+@settings(max_examples=60, deadline=None)
+def test_periods_add_up_to_the_whole_window(
+    spans: list[tuple[int, int, int]], period: Period, zone: ZoneInfo
+) -> None:
+    """Split exactly: every figure summed over the periods equals the figure of the whole
+    window, and each shift is counted exactly once."""
+    lo, hi = utc(2026, 1, 1), utc(2026, 5, 1)
+    rows = [row(lo + a * H, lo + (a + b) * H, 1, tier=t) for a, b, t in spans]
+    shifts = person_shifts(rows)
+    whole = ledger(
+        shifts, windows=[(lo, hi)], zones={1: zone}, holidays={1: frozenset()}, per_schedule=False
+    )[(1, 0, None)]
+    windows = periods(lo, hi, period, zone)
+    parts = ledger(
+        shifts, windows=windows, zones={1: zone}, holidays={1: frozenset()}, per_schedule=False
+    )
+    for name in ("shifts", "hours", "night", "weekend"):
+        total = sum((getattr(f, name) for f in parts.values()), type(getattr(whole, name))())
+        assert total == getattr(whole, name), name
+    assert whole.shifts == len([s for s in shifts if s.start < hi])
