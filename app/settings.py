@@ -100,6 +100,7 @@ class Settings:
     smtp_url: str | None = None
     smtp_from: str = "rotagraph@localhost"
     smtp_timeout_seconds: float = 20.0
+    smtp_ca_file: str | None = None
     notice_poll_seconds: float = 5.0
     notice_settle_seconds: float = 60.0
     notice_concurrency: int = 20
@@ -146,6 +147,7 @@ class Settings:
             smtp_url=os.environ.get("SMTP_URL") or None,
             smtp_from=os.environ.get("SMTP_FROM") or "rotagraph@localhost",
             smtp_timeout_seconds=_float("SMTP_TIMEOUT_SECONDS", 20),
+            smtp_ca_file=os.environ.get("SMTP_CA_FILE") or None,
             notice_poll_seconds=_float("NOTICE_POLL_SECONDS", 5),
             notice_settle_seconds=_float("NOTICE_SETTLE_SECONDS", 60),
             notice_concurrency=_int("NOTICE_CONCURRENCY", 20),

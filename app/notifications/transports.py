@@ -3,8 +3,9 @@ through the shared outbound client, HMAC-signed like webhook destinations.
 
 ``SMTP_URL`` forms: ``smtp://[user:password@]host[:port]`` (STARTTLS when the server offers
 it), ``smtp+starttls://…`` (STARTTLS required), ``smtps://…`` (TLS from the first byte,
-port 465 by default). The notice's stable id is the email's Message-ID and the webhook's
-``Idempotency-Key``: a receiver drops repeats."""
+port 465 by default). The server's certificate is always verified, against the system's
+CAs plus ``SMTP_CA_FILE`` when set. The notice's stable id is the email's Message-ID and the
+webhook's ``Idempotency-Key``: a receiver drops repeats."""
 
 from __future__ import annotations
 
@@ -112,6 +113,7 @@ class Mailer:
             use_tls=self.smtp.use_tls,
             start_tls=self.smtp.start_tls,
             timeout=self.settings.smtp_timeout_seconds,
+            cert_bundle=self.settings.smtp_ca_file,
         )
         await client.connect()
         if self.smtp.username is not None:

@@ -1,5 +1,6 @@
 """A real SMTP server (aiosmtpd) on a loopback port that keeps every mail it receives,
-parsed; it can be stopped and started again on the same port, and told to hold a mail."""
+parsed, with the TLS version of the connection each one came over; it can be stopped and
+started again on the same port, and told to hold a mail."""
 
 from __future__ import annotations
 
@@ -21,6 +22,10 @@ from tests.destinations.receiver import free_port
 class Mailbox:
     port: int
     mails: list[EmailMessage] = field(default_factory=list)
+    tls: list[str | None] = field(default_factory=list)
+    """Per mail: the TLS version of the connection it came over, None for plain text."""
+    starttls: list[bool] = field(default_factory=list)
+    """Per mail: whether the session was upgraded by STARTTLS (aiosmtpd's ``session.ssl``)."""
     on_data: Callable[[EmailMessage], object] | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
     controller: Controller | None = None
@@ -53,8 +58,11 @@ class Mailbox:
             async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
                 mail = message_from_bytes(envelope.content, policy=policy.default)
                 assert isinstance(mail, EmailMessage)
+                tls = server.transport.get_extra_info("ssl_object")
                 with box.lock:
                     box.mails.append(mail)
+                    box.tls.append(tls.version() if tls is not None else None)
+                    box.starttls.append(session.ssl is not None)
                 if box.on_data is not None:
                     box.on_data(mail)
                 return "250 OK"
