@@ -27,13 +27,14 @@ from app.calendars import feeds as calendar_feeds
 from app.calendars import importer as calendar_importer
 from app.clock import Clock, SystemClock
 from app.cover_requests.expiry import expire_started as expire_cover_requests
-from app.db import is_postgres, tortoise_config
+from app.db import is_postgres, tortoise_config, transaction
 from app.destinations import tracking as destination_tracking
 from app.destinations import worker as export_worker
 from app.errors import Unauthenticated
 from app.jobs.queue import prune as prune_jobs
 from app.jobs.queue import release_all_running
 from app.jobs.runner import Job, JobRunner, run_with_clock
+from app.layers import holiday_upgrade
 from app.ledger import report_csv as pay_csv
 from app.notifications import changes as notice_changes
 from app.notifications import cover as notice_cover  # noqa: F401  (registers its listener)
@@ -143,6 +144,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             revocations = asyncio.create_task(auth_service.follow_revocations())
             if not is_postgres(settings.database_url):
                 await release_all_running()
+            async with transaction():  # a new holidays version: an edit of the calendars
+                await holiday_upgrade.reconcile(now=clock.now())
             runner = JobRunner(background_jobs(settings), clock=clock)
             export_worker.configure(settings.export_concurrency, settings.export_lease_seconds)
             destination_tracking.configure(grace_seconds=settings.export_grace_seconds)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
 
@@ -82,11 +83,20 @@ class HolidayCalendar:
     excluded: frozenset[date] = frozenset()
 
 
-def calendar_dates(calendar: HolidayCalendar, first: date, last: date) -> list[Holiday]:
-    """The calendar's holidays within [first, last], by date."""
+def calendar_dates(
+    calendar: HolidayCalendar,
+    first: date,
+    last: date,
+    *,
+    region_days: Mapping[date, str] | None = None,
+) -> list[Holiday]:
+    """The calendar's holidays within [first, last], by date; ``region_days`` stands for the
+    region's dates when given (those of an earlier library version)."""
     found: dict[date, Holiday] = {}
     if calendar.region:
-        for day, name in region_dates(calendar.region, first.year, last.year).items():
+        if region_days is None:
+            region_days = region_dates(calendar.region, first.year, last.year)
+        for day, name in region_days.items():
             if first <= day <= last:
                 found[day] = Holiday(day, name, "REGION")
     for day, name in calendar.extra:

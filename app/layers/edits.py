@@ -18,7 +18,7 @@ from app.contacts import models as contact_models
 from app.contacts import service as contact_service
 from app.groups import models as group_models
 from app.groups import service as group_service
-from app.layers import models, rosters
+from app.layers import holiday_upgrade, models, rosters
 from app.layers.participants import tiers_using
 from app.layers.specs import EffectiveSpec, check_effective
 from app.schedules import models as schedule_models
@@ -84,6 +84,7 @@ async def update_schedule(
         org_id=org_id, schedule_id=schedule_id, changes=changes
     )
     await rosters.store_changes(before, now=now)
+    await holiday_upgrade.record(schedule, now=now)
     await tier_service.bump_version(tier_ids=tier_ids)
     return schedule
 

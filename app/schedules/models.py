@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tortoise import fields
 from tortoise.models import Model
@@ -32,6 +32,11 @@ class Schedule(Model):
     holiday_excluded_dates: fields.JSONField[list[str]] = fields.JSONField(
         default=list, db_default="[]"
     )
+    # The ``holidays`` library version the region's dates were last pinned under, and those
+    # region dates ({"region", "first", "last", "dates": [...]}, whole years): an upgrade that
+    # moves them counts as an edit of the calendar (SPEC §9), judged against this snapshot.
+    holidays_version = fields.CharField(max_length=40, null=True)
+    holiday_region_snapshot: fields.JSONField[dict[str, Any] | None] = fields.JSONField(null=True)
     created_at = fields.DatetimeField(auto_now_add=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
