@@ -3,6 +3,7 @@ whole app, on SQLite and PostgreSQL. Figures are hand-computed in the comments."
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -252,6 +253,16 @@ async def test_suggest_cover_and_cover_candidates_rank_least_loaded_first(api: A
     assert error["extensions"]["fields"] == ["to"]
 
 
+# Reads every request may make besides its own: the organization's data version (read once when
+# the process has not yet heard of a write through pub/sub, so it depends on event timing) and
+# the token (remembered for a second).
+_REQUEST_BOOKKEEPING = re.compile(r'FROM "(organization|api_token)"')
+
+
+def _own(statements: list[str]) -> int:
+    return sum(1 for s in statements if not _REQUEST_BOOKKEEPING.search(s))
+
+
 async def test_ledger_and_pay_report_sql_does_not_grow_with_schedules(api: Api) -> None:
     window = {"from": "2026-03-02T12:00:00Z", "to": "2026-03-09T00:00:00Z"}
     counts = []
@@ -263,6 +274,6 @@ async def test_ledger_and_pay_report_sql_does_not_grow_with_schedules(api: Api) 
             await ledger(api, **window, period="WEEK", per=True)
         with count_sql() as pay_sql:  # ADMIN: the token the ledger call just used
             await pay(api, window["from"], window["to"], role="ADMIN")
-        counts.append((len(ledger_sql), len(pay_sql)))
+        counts.append((_own(ledger_sql), _own(pay_sql)))
     assert counts[0] == counts[1] == counts[2]
     assert counts[0] == (4, 5), counts  # schedules, tiers, rows, contacts (+ pay rules)
