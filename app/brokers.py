@@ -6,14 +6,20 @@ listens again after a loss. Redis: PUBLISH after commit, received by one subscri
 resubscribes after a loss. Both transports drop what is sent while a listener is away, so
 after every reconnect each local subscriber gets a ``resync`` event and re-reads its state.
 Payloads are small (ids), never whole objects.
+
+NOTIFY reaches every session of a database, so the PostgreSQL channel is scoped by the schema
+the database URL names (``?schema=``): deployments (or test runs) in separate schemas of one
+database never hear each other's events, whose ids would collide.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import hashlib
 import json
 import logging
+import re
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -25,8 +31,25 @@ PG_CHANNEL = "rotagraph_events"
 LISTENER_APPLICATION_NAME = "rotagraph-listener"
 REDIS_CHANNEL = "rotagraph:events"
 MAX_PAYLOAD = 7900
+PG_IDENTIFIER_BYTES = 63  # longer channel names are refused by pg_notify()
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]+")
 RECONNECT_MAX_SECONDS = 5.0
 HEALTH_SECONDS = 2.0
+
+
+def pg_channel(url: str) -> str:
+    """The NOTIFY channel of a deployment: ``rotagraph_events``, suffixed with the schema of
+    DATABASE_URL (``?schema=tenant_a``) when it names one. A schema whose name is long or
+    unusual is represented by a digest, so the channel stays a short plain identifier."""
+    from urllib.parse import parse_qs, urlsplit
+
+    schema = parse_qs(urlsplit(url).query).get("schema", [""])[0]
+    if not schema:
+        return PG_CHANNEL
+    channel = f"{PG_CHANNEL}_{schema}"
+    if not _PLAIN_NAME.fullmatch(schema) or len(channel.encode()) > PG_IDENTIFIER_BYTES:
+        channel = f"{PG_CHANNEL}_{hashlib.sha256(schema.encode()).hexdigest()[:32]}"
+    return channel
 
 
 def redis_channel(url: str) -> str:
@@ -134,6 +157,7 @@ class PostgresBroker(_ListeningBroker):
     def __init__(self, dsn: str) -> None:
         super().__init__()
         self.dsn = dsn.replace("postgres://", "postgresql://", 1).split("?")[0]
+        self.channel = pg_channel(dsn)
         self._conn: Any = None
         self._lost: asyncio.Event | None = None
 
@@ -148,7 +172,7 @@ class PostgresBroker(_ListeningBroker):
         lost = self._lost
         self._conn.add_termination_listener(lambda _conn: lost.set())
         await self._conn.add_listener(
-            PG_CHANNEL, lambda _c, _pid, _ch, payload: self._receive(payload)
+            self.channel, lambda _c, _pid, _ch, payload: self._receive(payload)
         )
 
     async def _hold(self) -> None:
@@ -161,7 +185,7 @@ class PostgresBroker(_ListeningBroker):
             # A silent network loss shows up only when we speak. LISTEN again (a no-op for a
             # channel already listened to) rather than SELECT 1, so pg_stat_activity keeps
             # showing this connection's LISTEN.
-            await asyncio.wait_for(self._conn.execute(f'LISTEN "{PG_CHANNEL}"'), HEALTH_SECONDS)
+            await asyncio.wait_for(self._conn.execute(f'LISTEN "{self.channel}"'), HEALTH_SECONDS)
 
     async def _close(self) -> None:
         if self._conn is not None:
@@ -174,7 +198,7 @@ class PostgresBroker(_ListeningBroker):
         from tortoise import connections
 
         await connections.get("default").execute_query(
-            "SELECT pg_notify($1, $2)", [PG_CHANNEL, encode(channel, event)]
+            "SELECT pg_notify($1, $2)", [self.channel, encode(channel, event)]
         )
 
     async def publish_in_transaction(self, channel: str, event: Event) -> None:
@@ -182,7 +206,7 @@ class PostgresBroker(_ListeningBroker):
         from tortoise import connections
 
         await connections.get("default").execute_query(
-            "SELECT pg_notify($1, $2)", [PG_CHANNEL, encode(channel, event)]
+            "SELECT pg_notify($1, $2)", [self.channel, encode(channel, event)]
         )
 
 
