@@ -19,6 +19,7 @@ from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
 from app import outbound, pubsub, versions
+from app.api import cache_metrics
 from app.api.schema import build_schema
 from app.api.view import RotagraphGraphQL
 from app.auth import service as auth_service
@@ -74,14 +75,7 @@ async def metrics(graphql: RotagraphGraphQL, request: Request) -> PlainTextRespo
             status_code=401,
             headers={"WWW-Authenticate": "Bearer"},
         )
-    lines = []
-    for name, value in graphql.cache.metrics().items():
-        lines.append(f"rotagraph_response_cache_{name} {value}")
-    lines.append(f"rotagraph_timeline_cache_hits {TIMELINE_CACHE.hits}")
-    lines.append(f"rotagraph_timeline_cache_misses {TIMELINE_CACHE.misses}")
-    lines.append(f"rotagraph_timeline_cache_entries {len(TIMELINE_CACHE)}")
-    lines.append(f"rotagraph_timeline_cache_bytes {TIMELINE_CACHE.bytes}")
-    lines.append(f"rotagraph_timeline_cache_evictions {TIMELINE_CACHE.evictions}")
+    lines = cache_metrics.cache_lines(graphql.cache, graphql.schema)
     return PlainTextResponse("\n".join(lines) + "\n")
 
 
