@@ -22,8 +22,10 @@ Rotation rules (SPEC §9), each against its baseline in the same run:
 
 from __future__ import annotations
 
+import argparse
 import cProfile
 import dataclasses
+import json
 import math
 import pstats
 import random
@@ -488,11 +490,17 @@ def where_time_goes(tier: TierInput, end: datetime, runs: int = 5) -> list[str]:
 
 
 def main() -> None:
-    runs = int(sys.argv[1]) if len(sys.argv) > 1 else 15
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("runs", nargs="?", type=int, default=15, help="runs per median (15)")
+    parser.add_argument("--json", metavar="PATH", help="also write the rows as JSON")
+    args = parser.parse_args()
+    runs = args.runs
     rows: list[tuple[str, str, str, str, str]] = []
+    measured: list[dict[str, Any]] = []
     ratios: list[str] = []
 
     def row(name: str, days: int, ms: float, result: Timeline | None, extra: str = "") -> None:
+        measured.append({"scenario": name, "days": days, "cpu_ms": ms})
         shifts = ""
         if result is not None:
             final, pieces, _ = counts(result)
@@ -612,6 +620,8 @@ def main() -> None:
     print()
     for ratio in ratios:
         print(ratio)
+    if args.json:
+        Path(args.json).write_text(json.dumps({"runs": runs, "rows": measured}, indent=2))
 
 
 if __name__ == "__main__":

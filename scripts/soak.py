@@ -548,6 +548,8 @@ def report(targets: list[Target], receiver_count: int, args: argparse.Namespace)
     for t in targets:
         for surprise, times in t.surprises.most_common(10):
             print(f"[{t.backend}] {times} x {surprise}")
+        if t.surprises:
+            print(f"[{t.backend}] the server's log ends with:\n{t.app.output()}")
     return good
 
 
