@@ -501,8 +501,6 @@ async def serving(backend: str, args: argparse.Namespace, hook_url: str) -> Any:
             "ALLOW_PRIVATE_ADDRESSES": "true",
             **CACHE_ENV,
         }
-        if args.tracemalloc:
-            env["PYTHONTRACEMALLOC"] = "25"
         async with load_api.app_server(db.url, **env) as app:
             yield Target(backend, app, token, hook_url)
 
@@ -600,9 +598,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--pg-admin-url",
         default=os.environ.get("LOAD_PG_ADMIN_URL", lib.DEFAULT_PG_ADMIN_URL),
         help="PostgreSQL URL used only to create and drop the database 'rotagraph_soak'",
-    )
-    p.add_argument(
-        "--tracemalloc", action="store_true", help="start the servers with PYTHONTRACEMALLOC"
     )
     args = p.parse_args(argv)
     for b in args.backends:
