@@ -20,7 +20,7 @@ from strawberry.types import ExecutionContext
 from strawberry.types.execution import PreExecutionError
 from strawberry.types.graphql import OperationType
 
-from app.api import cost
+from app.api import cost, plain
 from app.api.errors import ErrorShaping
 from app.api.execution import SharingExecutionContext
 from app.api.limits import document_limits, nul_fields
@@ -211,6 +211,7 @@ def build_schema(settings: Settings | None = None) -> strawberry.Schema:
         execution_context_class=SharingExecutionContext,
     )
     schema.settings = settings
+    plain.install(schema._schema)
     return schema
 
 

@@ -68,7 +68,7 @@ async def tier_timeline(root: Any, info: Info, from_: From, to: To) -> TierTimel
     timeline = (
         await service.compute(org_id=info.context.org_id, tiers=[tier], start=from_, end=to)
     )[tier.id]
-    return TierTimelineType.from_timeline(tier.id, timeline)
+    return TierTimelineType.from_timeline(tier.id, timeline, await people_of(info, timeline.shifts))
 
 
 async def schedule_on_call_now(root: Any, info: Info) -> list[OnCallNow]:
@@ -111,12 +111,14 @@ async def contact_shifts(root: Any, info: Info, from_: From, to: To) -> list[Shi
     for t in tiers:
         info.context.loaders.tier.prime(t.id, t)
     results = await info.context.loaders.tier_shifts.load_many(keys)
-    mine = [
-        ShiftType.from_shift(t.id, s)
+    found = [
+        (t.id, s)
         for t, shifts in zip(tiers, results, strict=True)
         for s in shifts
         if root.pk in s.assignees
     ]
+    people = await people_of(info, [s for _, s in found])
+    mine = [ShiftType.from_shift(tier_id, s, people) for tier_id, s in found]
     return sorted(mine, key=lambda s: (s.start, s.tier_pk))
 
 
@@ -213,7 +215,9 @@ class TimelineQuery:
             now=clock.now(),
         )
         return TierPreview(
-            timeline=TierTimelineType.from_timeline(tier.id, timeline),
+            timeline=TierTimelineType.from_timeline(
+                tier.id, timeline, await people_of(info, timeline.shifts)
+            ),
             diff=[
                 TimelineDiffPiece(
                     start=p.start,

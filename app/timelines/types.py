@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Annotated, Self
 
@@ -74,19 +74,16 @@ class ShiftType:
     start: datetime
     end: datetime
     origin: ShiftOrigin
+    # A plain list (no resolver): the people of a whole list of shifts are loaded once
+    # (``people_of``) before the shifts are made, so a shift costs no call to resolve them.
+    assignees: list[ContactType] = strawberry.field(
+        description="Who is on call, in order: 1 = primary, 2 = secondary…"
+    )
     tier_pk: strawberry.Private[int]
     assignee_ids: strawberry.Private[tuple[int, ...]]
     position_ids: strawberry.Private[tuple[int | None, ...]]
     layer_pk: strawberry.Private[int | None]
     on_demand_pk: strawberry.Private[int | None]
-    people: strawberry.Private[dict[int, ContactType] | None] = None
-
-    @strawberry.field(description="Who is on call, in order: 1 = primary, 2 = secondary…")
-    def assignees(self, info: Info) -> list[ContactType]:
-        if self.people is not None:
-            # Loaded once for the whole list of shifts: no coroutine per shift.
-            return [self.people[i] for i in self.assignee_ids if i in self.people]
-        return contacts_of(info, self.assignee_ids)  # type: ignore[return-value]
 
     @strawberry.field(description="Positions 1..k of the layer; null where a position is empty.")
     async def positions(self, info: Info) -> list[ContactType | None]:
@@ -108,11 +105,10 @@ class ShiftType:
         return TierType.from_model(row)
 
     @classmethod
-    def from_shift(
-        cls, tier_pk: int, s: Shift, people: dict[int, ContactType] | None = None
-    ) -> Self:
+    def from_shift(cls, tier_pk: int, s: Shift, people: Mapping[int, ContactType]) -> Self:
+        """``people``: at least the shift's assignees that exist (``people_of``)."""
         return cls(
-            people=people,
+            assignees=[people[i] for i in s.assignees if i in people],
             start=s.start,
             end=s.end,
             origin=ShiftOrigin(s.origin.value),
@@ -220,11 +216,12 @@ class TierTimelineType:
     understaffed: list[UnderstaffedPiece]
 
     @classmethod
-    def from_timeline(cls, tier_pk: int, t: Timeline) -> Self:
+    def from_timeline(cls, tier_pk: int, t: Timeline, people: Mapping[int, ContactType]) -> Self:
+        """``people``: the assignees of the timeline's shifts (``people_of``)."""
         return cls(
             from_=t.start,
             to=t.end,
-            shifts=[ShiftType.from_shift(tier_pk, s) for s in t.shifts],
+            shifts=[ShiftType.from_shift(tier_pk, s, people) for s in t.shifts],
             layers=[
                 LayerTimelineType(
                     layer_pk=v.layer_id, shifts=[LayerShiftType.from_piece(p) for p in v.shifts]
