@@ -9,8 +9,8 @@ hook (middleware) turns plain reads off for the operation.
 Sharing the loop: graphql-core completes a list in one synchronous loop; a year of hourly
 shifts on twenty tiers is hundreds of thousands of objects, which would hold the event loop
 (``/healthz``, every other request) for seconds. Lists longer than ``cooperative.SLICE``
-items are completed a slice at a time, taking a turn between slices (see
-``app.cooperative``). The result is the same list, in the same order, with the same error
+items are completed a slice at a time; between slices, once the task has held the loop for
+its stretch (``app.cooperative.Stretch``), it takes a turn. The result is the same list, in the same order, with the same error
 paths.
 """
 
@@ -159,10 +159,11 @@ class SharingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         completed: list[Any] = []
         pending: list[int] = []
         args = (return_type, field_details_list, info, path, position_context)
+        stretch = cooperative.Stretch()
         for start in range(0, len(items), cooperative.SLICE):
-            if start:
+            if stretch.due():
                 try:
-                    await cooperative.wait_turn()
+                    await stretch.turn()
                 except BaseException:
                     if pending:
                         self.settle_in_background([completed[i] for i in pending])

@@ -19,7 +19,7 @@ from strawberry.types.unset import UNSET
 
 from app import clock as clock_module
 from app import versions
-from app.api import response_cache, websockets
+from app.api import encoding, response_cache, websockets
 from app.api.context import Context
 from app.api.errors import shape_error
 from app.auth import service as auth_service
@@ -287,7 +287,14 @@ class RotagraphGraphQL(GraphQL[Context, None]):
         # Parse errors leave the schema before extensions see them: shape here as well.
         if result.errors:
             result.errors = [shape_error(e) for e in result.errors]
-        return await super().process_result(request, result)
+        answer = await super().process_result(request, result)
+        # Encoded here, taking turns on the loop; create_response sends this text.
+        return await encoding.encode_answer(answer)  # type: ignore[return-value]
+
+    def encode_json(self, data: object) -> str | bytes:
+        if isinstance(data, encoding.Encoded):
+            return data.text
+        return super().encode_json(data)
 
     async def get_context(
         self, request: Request | WebSocket, response: Response | WebSocket
