@@ -11,8 +11,8 @@ light runs inside them (a slice of a list of shifts, a small object) are each on
 from __future__ import annotations
 
 import json
-from functools import partial
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 from app import cooperative

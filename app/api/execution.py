@@ -10,8 +10,8 @@ Sharing the loop: graphql-core completes a list in one synchronous loop; a year 
 shifts on twenty tiers is hundreds of thousands of objects, which would hold the event loop
 (``/healthz``, every other request) for seconds. Lists longer than ``cooperative.SLICE``
 items are completed a slice at a time; between slices, once the task has held the loop for
-its stretch (``app.cooperative.Stretch``), it takes a turn. The result is the same list, in the same order, with the same error
-paths.
+its stretch (``app.cooperative.Stretch``), it takes a turn. The result is the same list,
+in the same order, with the same error paths.
 """
 
 from __future__ import annotations
