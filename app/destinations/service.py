@@ -1,7 +1,8 @@
 """Destinations: exports of confirmed shifts, their progress and their status (SPEC §4).
 
 This module holds their CRUD; `sources`, `tracking` (statuses, reactions to confirmed
-shifts), `export` (one export) and `wake` (waking the worker) hold the rest."""
+shifts), `export` (a batch of exports: `planning`, sending, `recording`), `worker` (claiming
+batches) and `wake` (waking the worker) hold the rest."""
 
 from __future__ import annotations
 

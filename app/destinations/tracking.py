@@ -68,6 +68,7 @@ async def refresh_statuses(
     )
     changed = []
     by_schedule: dict[int, list[Status]] = defaultdict(list)
+    writes: dict[tuple[str, str | None], list[int]] = defaultdict(list)
     for d in dests:
         if d.id not in src:
             by_schedule[d.schedule_id].append(Status(d.status))
@@ -96,17 +97,20 @@ async def refresh_statuses(
         by_schedule[d.schedule_id].append(status)
         if reason != d.status_reason and status.value == d.status:
             d.status_reason = reason
-            await models.Destination.filter(id=d.id).update(status_reason=reason)
+            writes[(d.status, reason)].append(d.id)
         if status.value != d.status:
             versions.touch(d.organization_id)
             d.status, d.status_reason = status.value, reason
-            await models.Destination.filter(id=d.id).update(
-                status=status.value, status_reason=reason
-            )
+            writes[(d.status, reason)].append(d.id)
             changed.append(d)
             pubsub.publish_after_commit(
                 destination_channel(d.schedule_id), {"destinationId": d.id, "status": status.value}
             )
+    # One statement per distinct (status, reason), not per destination.
+    for (status_value, reason), pks in writes.items():
+        await models.Destination.filter(id__in=pks).update(
+            status=status_value, status_reason=reason
+        )
     schedules = schedule_models.Schedule.all()
     if ids is not None:
         schedules = schedules.filter(id__in=ids)
@@ -126,14 +130,17 @@ async def refresh_statuses(
         if bare
         else set()
     )
+    schedule_writes: dict[str, list[int]] = defaultdict(list)
     for s in rows:
         status = schedule_status(by_schedule.get(s.id, []), has_confirmed_shifts=s.id in confirmed)
         if status.value != s.status:
             versions.touch(s.organization_id)
-            await schedule_models.Schedule.filter(id=s.id).update(status=status.value)
+            schedule_writes[status.value].append(s.id)
             pubsub.publish_after_commit(
                 schedule_channel(s.id), {"scheduleId": s.id, "status": status.value}
             )
+    for status_value, pks in schedule_writes.items():
+        await schedule_models.Schedule.filter(id__in=pks).update(status=status_value)
     return changed
 
 

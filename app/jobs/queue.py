@@ -13,7 +13,7 @@ import contextlib
 import os
 import socket
 import uuid
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -123,40 +123,68 @@ async def claim_keyed(
     keys: list[str] | None = None,
 ) -> list[models.JobRow]:
     """Up to ``limit`` queued (or abandoned) keys of a kind (or of ``keys`` only), each
-    claimed by this process."""
+    claimed by this process: one compare-and-set UPDATE for all of them, and a read of the
+    winners only when another process took some first."""
     query = models.JobRow.filter(kind=kind, run_at=KEYED_RUN_AT)
     if keys is not None:
         query = query.filter(key__in=keys)
     async with db.transaction():
+        now = real_now()
         rows = (
-            await query.filter(_claimable(real_now()))
+            await query.filter(_claimable(now))
             .order_by("updated_at", "id")
             .limit(limit)
             .select_for_update(skip_locked=True)
         )
-        won = [row for row in rows if await _take(row, lease=lease, owner=owner)]
-    return won
+        if not rows:
+            return []
+        ids = [row.id for row in rows]
+        # This claim's own lease end tells its rows apart from any other claim's.
+        until = now + timedelta(seconds=lease)
+        won = await models.JobRow.filter(Q(id__in=ids) & _claimable(now)).update(
+            status="RUNNING", owner=owner, lease_until=until, attempts=F("attempts") + 1
+        )
+        if won < len(rows):
+            mine = set(
+                await models.JobRow.filter(
+                    id__in=ids, owner=owner, status="RUNNING", lease_until=until
+                ).values_list("id", flat=True)
+            )
+            rows = [row for row in rows if row.id in mine]
+    return list(rows)
 
 
 async def finish(row: models.JobRow, *, owner: str = OWNER, error: str | None = None) -> None:
     """Mark work done (or failed); keyed work asked for again meanwhile is queued again."""
+    await finish_many([row], owner=owner, error=error)
+
+
+async def finish_many(
+    rows: Sequence[models.JobRow], *, owner: str = OWNER, error: str | None = None
+) -> None:
+    """``finish`` for many rows at once (two statements, whatever their number)."""
+    if not rows:
+        return
+    ids = [row.id for row in rows]
     async with db.transaction():
-        again = await models.JobRow.filter(id=row.id, owner=owner, rerun=True).update(
+        await models.JobRow.filter(id__in=ids, owner=owner, rerun=False).update(
+            status="FAILED" if error else "DONE", lease_until=None, last_error=error
+        )
+        await models.JobRow.filter(id__in=ids, owner=owner, rerun=True).update(
             status="QUEUED", rerun=False, lease_until=None, last_error=error
         )
-        if not again:
-            await models.JobRow.filter(id=row.id, owner=owner).update(
-                status="FAILED" if error else "DONE", lease_until=None, last_error=error
-            )
 
 
 async def heartbeat(row: models.JobRow, *, lease: float, owner: str = OWNER) -> bool:
     """Extend the lease; False when another process took the work over."""
-    return bool(
-        await models.JobRow.filter(id=row.id, owner=owner, status="RUNNING").update(
-            lease_until=real_now() + timedelta(seconds=lease)
-        )
-    )
+    return bool(await heartbeat_many([row], lease=lease, owner=owner))
+
+
+async def heartbeat_many(rows: Sequence[models.JobRow], *, lease: float, owner: str = OWNER) -> int:
+    """Extend the leases of the rows still running here (one statement); returns how many."""
+    return await models.JobRow.filter(
+        id__in=[row.id for row in rows], owner=owner, status="RUNNING"
+    ).update(lease_until=real_now() + timedelta(seconds=lease))
 
 
 async def run_leased(

@@ -78,6 +78,10 @@ class Adapter(Protocol):
     # Config keys that are credentials themselves (a webhook URL carries its own token):
     # shown to EDITOR and above only.
     credential_config: tuple[str, ...]
+    # Whether exports create items at the destination that a later export must remove
+    # (``previous_items`` / ``ExportResult``): a kind that replaces its range in one request
+    # never has any, and its plan skips reading them.
+    keeps_items: bool
 
     def check_config(
         self, config: Mapping[str, Any], secrets: Mapping[str, Any]

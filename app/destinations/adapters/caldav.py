@@ -99,6 +99,7 @@ class CalDavAdapter:
     default_address: str | None = None
     bound_secrets: tuple[str, ...] = ("password",)
     credential_config: tuple[str, ...] = ("url", "username")
+    keeps_items = True
 
     def check_config(
         self, config: Mapping[str, Any], secrets: Mapping[str, Any]

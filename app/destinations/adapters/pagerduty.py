@@ -144,6 +144,7 @@ class PagerDutyAdapter:
     default_address: str | None = DEFAULT_BASE_URL
     bound_secrets: tuple[str, ...] = ("apiToken",)
     credential_config: tuple[str, ...] = ()
+    keeps_items = True
 
     def check_config(
         self, config: Mapping[str, Any], secrets: Mapping[str, Any]

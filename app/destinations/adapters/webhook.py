@@ -57,6 +57,7 @@ class WebhookAdapter:
     # The signing secret never travels (only signatures do), so it may stay on a new URL.
     bound_secrets: tuple[str, ...] = ()
     credential_config: tuple[str, ...] = ("url",)
+    keeps_items = False
 
     def check_config(
         self, config: Mapping[str, Any], secrets: Mapping[str, Any]
