@@ -9,7 +9,11 @@ computes; a field's cost is multiplied by every list around it and summed over a
 * ``Schedule.onCallNow`` / ``nextHandoffs``: their look-around (125 / 120 days) x ``TIERS``;
 * ``Schedule.stats``: the window's days (or ``timeframeDays``) x ``TIERS``;
 * ``Query.previewTier``: the window's days x (the saved tier + every draft layer, an hourly
-  layer counting 24), draft layers counted from the request's variables or literals.
+  layer counting 24), draft layers counted from the request's variables or literals;
+* ``Query.suggestCover``: (the window's days + the ``COVER_CONTEXT_DAYS`` around it) x
+  ``TIERS``; ``CoverRequest.candidates`` the same for the longest request
+  (``max_window_days``), as its window is not in the document;
+* ``Query.ledger``, ``Query.payReport``: the window's days x ``TIERS`` (confirmed rows read).
 
 Lists multiply what they contain: a connection by its ``first`` (else the page default),
 ``Schedule.tiers`` by ``TIERS`` (the most a schedule has), ``Tier.layers`` by 50, any other
@@ -48,6 +52,7 @@ LIST = 100
 ON_CALL_DAYS = 125
 HANDOFF_DAYS = 120
 HOURLY_WEIGHT = 24
+COVER_CONTEXT_DAYS = 14  # app.cover_requests.eligibility.CONTEXT on each side
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,12 @@ def _own(type_name: str, field: str, args: dict[str, Any], limits: Limits) -> fl
         frame = args.get("timeframeDays", 7)
         frame_days = frame if isinstance(frame, int) and 0 < frame <= 366 else 366
         return float(frame_days * TIERS)
+    if key == ("Query", "suggestCover"):
+        return (_days(args.get("from"), args.get("to"), limits) + COVER_CONTEXT_DAYS) * TIERS
+    if key == ("CoverRequest", "candidates"):
+        return float((limits.max_window_days + COVER_CONTEXT_DAYS) * TIERS)
+    if key in (("Query", "ledger"), ("Query", "payReport")):
+        return _days(args.get("from"), args.get("to"), limits) * TIERS
     if key == ("Query", "previewTier"):
         window = _days(args.get("from"), args.get("to"), limits)
         return window * (1 + _draft_weight(args.get("draft")))

@@ -104,6 +104,38 @@ async def test_draft_layers_in_variables_count(api: Api) -> None:
     assert await api.ok(preview, {**base, "d": {"layers": [daily] * 3}})
 
 
+async def test_cover_and_ledger_fields_count(api: Api) -> None:
+    """Cover candidates compute the schedule's tiers around the request's window (not in the
+    document: the longest a request may be), suggestCover and the ledger their window."""
+    s = await schedule(api, "S", tiers=1)
+    listing = "{ coverRequests%s { edges { node { candidates { name } } } } }"
+    error = await api.error(listing % "", token=api.tokens["VIEWER"])
+    # A page of 100 requests x (366 days + 14 around them) x 20 tiers.
+    assert error["extensions"]["cost"] == 100 * (366 + 14) * 20
+    assert await api.ok(listing % "(first: 10)", token=api.tokens["VIEWER"])
+    suggest = """query($s: ID!) { a: suggestCover(scheduleId: $s, from: "2026-03-01T00:00:00Z",
+      to: "2026-03-11T00:00:00Z") { contact { name } } }"""
+    year = suggest.replace("2026-03-11", "2027-03-01")
+    many = (
+        "query($s: ID!) { "
+        + " ".join(
+            f'a{i}: suggestCover(scheduleId: $s, from: "{YEAR["from"]}", to: "{YEAR["to"]}") '
+            "{ contact { name } }"
+            for i in range(14)
+        )
+        + " }"
+    )
+    assert await api.ok(suggest, {"s": s["id"]})
+    assert await api.ok(year, {"s": s["id"]})
+    error = await api.error(many, {"s": s["id"]})
+    assert error["extensions"]["cost"] == 14 * (366 + 14) * 20
+    ledger = "{ %s }" % " ".join(
+        f'l{i}: ledger(from: "{YEAR["from"]}", to: "{YEAR["to"]}") {{ totalCount }}'
+        for i in range(14)
+    )
+    assert (await api.error(ledger))["extensions"]["cost"] == 14 * 366 * 20
+
+
 async def test_the_response_size_is_capped(backend: str, tmp_path: Path) -> None:
     url = await prepare_database(backend, tmp_path)
     async with running_app(url, backend, max_response_bytes=5_000) as api:
