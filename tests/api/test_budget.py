@@ -129,10 +129,11 @@ async def test_cover_and_ledger_fields_count(api: Api) -> None:
     assert await api.ok(year, {"s": s["id"]})
     error = await api.error(many, {"s": s["id"]})
     assert error["extensions"]["cost"] == 14 * (366 + 14) * 20
-    ledger = "{ %s }" % " ".join(
+    ledgers = " ".join(
         f'l{i}: ledger(from: "{YEAR["from"]}", to: "{YEAR["to"]}") {{ totalCount }}'
         for i in range(14)
     )
+    ledger = "{ " + ledgers + " }"
     assert (await api.error(ledger))["extensions"]["cost"] == 14 * 366 * 20
 
 
