@@ -47,6 +47,28 @@ def _parse_local(value: object) -> LocalDateTime:
     return LocalDateTime(parsed)
 
 
+FORMATTED_ENTRIES = 4096
+_formatted: dict[tuple[datetime, object, int], str] = {}
+
+
+def serialize_datetime(value: datetime) -> str:
+    """``value.isoformat()``, remembered: a response repeats the same instants (one shift's
+    end is the next one's start, and every request reads the same cached timelines).
+
+    The key holds the zone and fold besides the instant, because equal instants in other zones
+    (or either side of a fold, which compare equal in one zone) are written differently. At
+    most ``FORMATTED_ENTRIES`` are kept; the memo starts over when full."""
+    if type(value) is not datetime:
+        return value.isoformat()
+    key = (value, value.tzinfo, value.fold)
+    text = _formatted.get(key)
+    if text is None:
+        if len(_formatted) >= FORMATTED_ENTRIES:
+            _formatted.clear()
+        text = _formatted[key] = value.isoformat()
+    return text
+
+
 def _serialize_local(value: datetime) -> str:
     return value.isoformat(timespec="minutes" if value.second == 0 else "seconds")
 
@@ -56,7 +78,7 @@ SCALARS: dict[object, ScalarDefinition] = {
     datetime: strawberry.scalar(
         name="DateTime",
         description="Date with time (isoformat)",
-        serialize=lambda v: v.isoformat(),
+        serialize=serialize_datetime,
         parse_value=_expecting(
             dateutil.parser.isoparse,
             "DateTime",

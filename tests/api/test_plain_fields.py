@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import enum
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import strawberry
@@ -223,3 +223,26 @@ def test_the_shifts_query_reads_plain_fields() -> None:
     assert isinstance(shift.fields["assignees"].resolve, plain.PlainResolver)
     # Fields with resolvers or permissions keep theirs.
     assert not isinstance(shift.fields["positions"].resolve, plain.PlainResolver)
+
+
+def test_datetimes_are_written_as_isoformat_by_a_bounded_memo() -> None:
+    from zoneinfo import ZoneInfo
+
+    from app.api import scalars
+
+    new_york = ZoneInfo("America/New_York")
+    instant = datetime(2026, 3, 1, 12, 0, 0, 123456, tzinfo=UTC)
+    values = [
+        instant,
+        instant.astimezone(new_york),  # the same instant, another zone
+        instant.astimezone(timezone(timedelta(hours=5, minutes=30))),
+        instant.replace(tzinfo=None),
+        datetime(2026, 11, 1, 1, 30, tzinfo=new_york),  # either side of the fold
+        datetime(2026, 11, 1, 1, 30, fold=1, tzinfo=new_york),
+    ]
+    for _ in range(2):  # the second round is answered from the memo
+        assert [scalars.serialize_datetime(v) for v in values] == [v.isoformat() for v in values]
+    for hours in range(2 * scalars.FORMATTED_ENTRIES):
+        moment = START + timedelta(hours=hours)
+        assert scalars.serialize_datetime(moment) == moment.isoformat()
+        assert len(scalars._formatted) <= scalars.FORMATTED_ENTRIES
