@@ -1,12 +1,17 @@
 """Benchmark of subscription fan-out (a script, not a test): python scripts/bench_subscriptions.py
 
-One uvicorn server process (SQLite, jobs off) and 1,000 WebSocket subscribers
-(graphql-transport-ws, `destinationStatusChanged`) spread over two client processes with
-several tasks each. One write (`setTierLayers` through HTTP, which rewinds an exported
-destination so its status turns OK -> ERROR) is fanned out to every subscriber; latency is
-measured from just before the write is sent to each subscriber's receipt of its event
-(wall clock, one machine). Prints p50 / p99 / max and the ratio of p99 to the goal
-(<= 250 ms). Loopback only; the server and the clients are stopped at the end.
+One uvicorn server process (SQLite, jobs off, no export grace) and 1,000 WebSocket
+subscribers (graphql-transport-ws, `destinationStatusChanged`, one document and token) spread
+over two client processes with several tasks each. One write (`setTierLayers` through HTTP,
+which rewinds an exported destination so its status turns OK -> ERROR) is fanned out to every
+subscriber; latency is measured from just before the write is sent to each subscriber's
+receipt of its event (wall clock, one machine). Prints p50 / p99 / max and the ratio of p99
+to the goal (<= 250 ms), and what the event cost the server: its CPU time from the write to
+the last receipt, its own time from the event leaving the broker to its last WebSocket send,
+and, counted inside it (independent of load), GraphQL executions of subscription events,
+payloads serialized for WebSocket messages and broker queues the event was put in, each per
+event. ``--baseline DIR`` runs the same against another checkout first (the starting commit)
+and prints both columns. Loopback only; the server and the clients are stopped at the end.
 """
 
 from __future__ import annotations
@@ -16,12 +21,14 @@ import asyncio
 import json
 import multiprocessing
 import os
+import signal
 import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -126,6 +133,91 @@ def run_clients(
         conn.send(("error", repr(exc)))
 
 
+# --------------------------------------------------------------------------- server
+
+
+def serve(port: int, work: Path, checkout: Path) -> None:
+    """The server process: the app of ``checkout`` under uvicorn on a fresh SQLite database
+    (its token written to ``work/token``), counting what events cost. The counts wrap
+    library entry points (graphql-core's executor, Strawberry's JSON encoding, the broker's
+    fan-out), so they mean the same whatever the app does with them; they are written to
+    ``work/counters.json`` when the server stops."""
+    sys.path.insert(0, str(checkout))
+    (work / "token").write_text(asyncio.run(prepare(os.environ["DATABASE_URL"])))
+    import uvicorn
+    from graphql import OperationType
+    from graphql.execution.executor import Executor
+    from starlette.websockets import WebSocket
+    from strawberry.http.async_base_view import AsyncBaseHTTPView
+
+    from app import pubsub
+
+    counts: Counter[str] = Counter()
+    times: dict[str, float] = {}
+    execute = Executor.execute_operation
+    encode = AsyncBaseHTTPView.encode_json
+    deliver = pubsub.LocalFanout.deliver
+
+    def counted_execute(self: Any, *a: Any, **k: Any) -> Any:
+        if self.operation.operation == OperationType.SUBSCRIPTION:
+            counts["executions"] += 1
+        return execute(self, *a, **k)
+
+    def counted_encode(self: Any, data: Any) -> Any:
+        if isinstance(data, dict) and data.get("type") in {"next", "data"}:
+            counts["serialized"] += 1
+        return encode(self, data)
+
+    def counted_deliver(self: Any, channel: str, event: Any) -> None:
+        queues = len(self._queues.get(channel, ()))
+        if channel.endswith(":destinations") and queues:
+            counts["events"] += 1
+            counts["queues"] += queues
+            times.setdefault("event", time.perf_counter())
+        deliver(self, channel, event)
+
+    send = WebSocket.send
+
+    async def timed_send(self: Any, message: Any) -> None:
+        await send(self, message)
+        if "event" in times and message.get("type") == "websocket.send":
+            times["sent"] = time.perf_counter()
+
+    Executor.execute_operation = counted_execute  # type: ignore[method-assign]
+    AsyncBaseHTTPView.encode_json = counted_encode  # type: ignore[method-assign]
+    pubsub.LocalFanout.deliver = counted_deliver  # type: ignore[method-assign]
+    WebSocket.send = timed_send  # type: ignore[method-assign]
+    try:
+        from app.api import subscriptions
+    except ImportError:  # a checkout from before shared executions
+        pass
+    else:
+        serialize = subscriptions.serialize
+
+        def counted_serialize(result: Any) -> str:
+            counts["serialized"] += 1
+            return serialize(result)
+
+        subscriptions.serialize = counted_serialize
+
+    def stopped(*_: Any) -> None:
+        # uvicorn shuts down gracefully, then raises the signal again with this handler back.
+        if "sent" in times:
+            counts["fanout_us"] = round((times["sent"] - times["event"]) * 1e6)
+        (work / "counters.json").write_text(json.dumps(counts))
+        raise SystemExit(0)
+
+    signal.signal(signal.SIGTERM, stopped)
+    uvicorn.run(
+        "app.main:create_app",
+        factory=True,
+        host="127.0.0.1",
+        port=port,
+        log_level="warning",
+        backlog=4096,
+    )
+
+
 # -------------------------------------------------------------------------- driver
 
 
@@ -196,6 +288,12 @@ async def wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User and system CPU time a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def layer(participants: list[str]) -> dict[str, Any]:
     return {
         "name": "Daily",
@@ -206,30 +304,32 @@ def layer(participants: list[str]) -> dict[str, Any]:
     }
 
 
-async def drive(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+async def drive(args: argparse.Namespace, tmp: Path, checkout: Path) -> dict[str, Any]:
     url = f"sqlite://{tmp / 'bench.sqlite3'}"
-    token = await prepare(url)
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     log = (tmp / "server.log").open("wb")
+    counters = tmp / "counters.json"
+    result: dict[str, Any] = {}
     server = subprocess.Popen(  # noqa: ASYNC220 - started once, before anything is timed
         [
             sys.executable,
-            "-m",
-            "uvicorn",
-            "app.main:create_app",
-            "--factory",
-            "--host",
-            "127.0.0.1",
-            "--port",
+            __file__,
+            "--serve",
             str(port),
-            "--log-level",
-            "warning",
-            "--backlog",
-            "4096",
+            "--work",
+            str(tmp),
+            "--checkout",
+            checkout,
         ],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": url, "RUN_JOBS": "false"},
+        cwd=checkout,
+        env={
+            **os.environ,
+            "DATABASE_URL": url,
+            "RUN_JOBS": "false",
+            "ALLOW_PRIVATE_ADDRESSES": "true",  # the webhook receiver is on loopback
+            "EXPORT_GRACE_SECONDS": "0",  # the status turns ERROR with the write itself
+        },
         stdout=log,
         stderr=subprocess.STDOUT,
     )
@@ -241,6 +341,7 @@ async def drive(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     clients: list[tuple[Any, Any]] = []
     try:
         await wait_healthy(base, server)
+        token = (tmp / "token").read_text()
         hook_ready.wait(15)
         people = []
         for name in ("Ann", "Bob"):
@@ -319,6 +420,7 @@ async def drive(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         await asyncio.sleep(1.0)  # let the server settle
 
         # The write: swap the participants, so the exported shifts change now -> ERROR.
+        cpu0 = cpu_seconds(server.pid)
         t0 = time.time()
         await gql(
             base,
@@ -333,11 +435,11 @@ async def drive(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             if kind != "received":
                 raise RuntimeError(value)
             latencies.extend((t - t0) * 1000 for t in value)
-        return {
-            "latencies": latencies,
-            "connect": connect_seconds,
-            "response_ms": (t_response - t0) * 1000,
-        }
+        result["cpu_ms"] = (cpu_seconds(server.pid) - cpu0) * 1000
+        result.update(
+            latencies=latencies, connect=connect_seconds, response_ms=(t_response - t0) * 1000
+        )
+        return result
     finally:
         for proc, _ in clients:
             proc.terminate()
@@ -351,6 +453,8 @@ async def drive(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             server.kill()
             server.wait(5)
         log.close()
+        if counters.exists():
+            result["counts"] = json.loads(counters.read_text())
 
 
 def pct(values: list[float], p: float) -> float:
@@ -365,31 +469,57 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=1000)
     parser.add_argument("--processes", type=int, default=2, help="client processes")
     parser.add_argument("--batch", type=int, default=50, help="subscriber tasks started together")
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout (e.g. the commit before a change): measured first, in the same "
+        "run, and printed beside this one",
+    )
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)  # the server process
+    parser.add_argument("--work", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--checkout", type=Path, default=ROOT, help=argparse.SUPPRESS)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        r = asyncio.run(drive(args, Path(tmp)))
-    lat = r["latencies"]
-    rows = [
-        (
-            "subscribers (processes)",
-            f"{len(lat)} of {args.subscribers} received ({args.processes} client processes)",
-        ),
+    if args.serve:
+        serve(args.serve, args.work, args.checkout)
+        return
+    checkouts = [("this checkout", ROOT)]
+    if args.baseline is not None:
+        checkouts.insert(0, ("baseline", args.baseline.resolve()))
+    runs = []
+    for _name, checkout in checkouts:
+        with tempfile.TemporaryDirectory() as tmp:
+            runs.append(asyncio.run(drive(args, Path(tmp), checkout)))
+    table = [rows(args, r) for r in runs]
+    width = max(len(k) for k, _ in table[0])
+    print(" | ".join([f"{'metric'.ljust(width)}", *(f"{n:<24}" for n, _ in checkouts)]))
+    print("-|-".join(["-" * width, *("-" * 24 for _ in checkouts)]))
+    for i, (key, _) in enumerate(table[0]):
+        print(" | ".join([key.ljust(width), *(f"{t[i][1]:<24}" for t in table)]))
+    if any(len(r["latencies"]) != args.subscribers for r in runs):
+        raise SystemExit("not every subscriber received the event")
+
+
+def rows(args: argparse.Namespace, r: dict[str, Any]) -> list[tuple[str, str]]:
+    lat = r["latencies"] or [float("nan")]
+    counts = r.get("counts", {})
+    events = counts.get("events", 0) or float("nan")
+    return [
+        ("subscribers received", f"{len(r['latencies'])} of {args.subscribers}"),
         ("subscribe all (setup)", f"{r['connect']:.1f} s"),
         ("write response", f"{r['response_ms']:.0f} ms"),
         ("delivery p50", f"{pct(lat, 50):.0f} ms"),
         ("delivery p99", f"{pct(lat, 99):.0f} ms"),
         ("delivery max", f"{max(lat):.0f} ms"),
         ("delivery mean", f"{statistics.mean(lat):.0f} ms"),
+        ("server CPU, write + fan-out", f"{r['cpu_ms']:.0f} ms"),
+        ("server event -> last send", f"{counts.get('fanout_us', 0) / 1000:.0f} ms"),
+        ("events to subscribers", f"{counts.get('events', 0)}"),
+        ("executions per event", f"{counts.get('executions', 0) / events:.1f}"),
+        ("messages serialized per event", f"{counts.get('serialized', 0) / events:.1f}"),
+        ("broker queues per event", f"{counts.get('queues', 0) / events:.1f}"),
         ("goal p99", f"<= {GOAL_P99_MS:.0f} ms"),
         ("ratio p99 / goal", f"{pct(lat, 99) / GOAL_P99_MS:.2f}"),
     ]
-    width = max(len(k) for k, _ in rows)
-    print(f"{'metric'.ljust(width)} | value")
-    print(f"{'-' * width}-|-{'-' * 40}")
-    for key, value in rows:
-        print(f"{key.ljust(width)} | {value}")
-    if len(lat) != args.subscribers:
-        raise SystemExit("not every subscriber received the event")
 
 
 if __name__ == "__main__":
