@@ -16,13 +16,19 @@ a ``connection_error`` message carrying the same text and ``extensions.code``
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import json
 from typing import Any
 
 from graphql import GraphQLSyntaxError, OperationType, get_operation_ast, parse
+from starlette.websockets import WebSocketDisconnect
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.http.async_base_view import AsyncWebSocketAdapter
+from strawberry.http.exceptions import WebSocketDisconnected
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import (
     BaseGraphQLTransportWSHandler,
+    Operation,
 )
 from strawberry.subscriptions.protocols.graphql_ws.handlers import BaseGraphQLWSHandler
 from strawberry.subscriptions.protocols.graphql_ws.types import (
@@ -31,6 +37,7 @@ from strawberry.subscriptions.protocols.graphql_ws.types import (
     StartMessage,
 )
 
+from app.api import subscriptions
 from app.api.context import Context
 
 REJECTED = 4403
@@ -78,13 +85,45 @@ class _ExplainedClose:
             reason = refused.encode()[:_MAX_REASON_BYTES].decode(errors="ignore")
         await self._websocket.close(code, reason)
 
+    async def send_text(self, text: str) -> None:
+        """Sends a message already serialized (a shared subscription's event)."""
+        try:
+            await self._websocket.ws.send_text(text)  # type: ignore[attr-defined]
+        except WebSocketDisconnect as exc:
+            raise WebSocketDisconnected from exc
+
 
 class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
-    """graphql-transport-ws (graphql-ws library, Apollo, urql)."""
+    """graphql-transport-ws (graphql-ws library, Apollo, urql). Subscriptions join a shared
+    execution (see ``app.api.subscriptions``)."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.websocket = _ExplainedClose(self.websocket, self.context)  # type: ignore[assignment]
+
+    async def run_operation(self, operation: Operation[Context, None]) -> None:
+        key = subscriptions.share_key(
+            self.context, operation.query, operation.variables, operation.operation_name
+        )
+        if key is None:
+            await super().run_operation(operation)
+            return
+        shared = subscriptions.registry_of(self.view, self.schema)
+        prefix = f'{{"id": {json.dumps(operation.id)}, "type": "next", "payload": '
+        try:
+            async with shared.join(
+                key, self.context, operation.query, operation.variables, operation.operation_name
+            ) as member:
+                ended = await member.relay(self.websocket.send_text, prefix)  # type: ignore[attr-defined]
+            if ended.errors:
+                await operation.send_initial_errors(ended.errors)
+                return
+            await operation.send_operation_message({"id": operation.id, "type": "complete"})
+        except Exception as error:  # as Strawberry's own operations: log, complete, forget
+            await self.handle_task_exception(error)
+            with contextlib.suppress(Exception):
+                await operation.send_operation_message({"id": operation.id, "type": "complete"})
+            self.operations.pop(operation.id, None)
 
 
 class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
@@ -124,7 +163,11 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         variables: dict[str, object] | None,
     ) -> None:
         if operation_type(query, operation_name) == OperationType.SUBSCRIPTION:
-            await super().handle_async_results(operation_id, query, operation_name, variables)
+            key = subscriptions.share_key(self.context, query, variables, operation_name)
+            if key is None:
+                await super().handle_async_results(operation_id, query, operation_name, variables)
+            else:
+                await self._shared_results(key, operation_id, query, operation_name, variables)
             return
         # Queries, mutations and documents that do not parse: one answer (errors included).
         try:
@@ -136,6 +179,32 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
                 operation_name=operation_name,
             )
             await self.send_data_message(result, operation_id)  # type: ignore[arg-type]
+            await self.send_message(CompleteMessage(type="complete", id=operation_id))
+        finally:
+            self.tasks.pop(operation_id, None)
+
+    async def _shared_results(
+        self,
+        key: tuple[Any, ...],
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
+        """A subscription in a shared execution, told as Strawberry's handler tells one: an
+        ``error`` before the first event, ``data`` per event, ``complete`` at the end or
+        on ``stop``."""
+        shared = subscriptions.registry_of(self.view, self.schema)
+        prefix = f'{{"type": "data", "id": {json.dumps(operation_id)}, "payload": '
+        try:
+            async with shared.join(key, self.context, query, variables, operation_name) as member:
+                ended = await member.relay(self.websocket.send_text, prefix)  # type: ignore[attr-defined]
+            if ended.errors:
+                first = ended.errors[0].formatted
+                await self.send_message(ErrorMessage(type="error", id=operation_id, payload=first))
+                return
+            await self.send_message(CompleteMessage(type="complete", id=operation_id))
+        except asyncio.CancelledError:
             await self.send_message(CompleteMessage(type="complete", id=operation_id))
         finally:
             self.tasks.pop(operation_id, None)
