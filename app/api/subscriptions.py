@@ -84,7 +84,7 @@ _shapes: dict[tuple[str, str | None], Shape | None] = {}
 def shape_of(query: str | None, operation_name: str | None) -> Shape | None:
     """The document's shape; None when it does not parse or names no operation (the normal
     path reports those). Remembered for the last few hundred documents."""
-    if not query:
+    if not query or not isinstance(query, str) or not isinstance(operation_name, str | None):
         return None
     key = (query, operation_name)
     if key in _shapes:

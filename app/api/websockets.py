@@ -106,6 +106,14 @@ class TransportWSHandler(BaseGraphQLTransportWSHandler[Context, None]):
             self.context, operation.query, operation.variables, operation.operation_name
         )
         if key is None:
+            unparsed = subscriptions.shape_of(operation.query, operation.operation_name) is None
+            if unparsed and (reason := syntax_error(operation.query)) is not None:
+                # The protocol closes on a document that does not parse (4400); Strawberry's
+                # parser cache raises instead, logging a traceback.
+                self.operations.pop(operation.id, None)
+                cut = reason.encode()[:_MAX_REASON_BYTES].decode(errors="ignore")
+                await self.websocket.close(code=4400, reason=cut)
+                return
             await super().run_operation(operation)
             return
         shared = subscriptions.registry_of(self.view, self.schema)
@@ -208,6 +216,17 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
             await self.send_message(CompleteMessage(type="complete", id=operation_id))
         finally:
             self.tasks.pop(operation_id, None)
+
+
+def syntax_error(query: object) -> str | None:
+    """Why a document does not parse (None when it does, or is not a string)."""
+    if not isinstance(query, str):
+        return None
+    try:
+        parse(query)
+    except GraphQLSyntaxError as error:
+        return error.message
+    return None
 
 
 def operation_type(query: str | None, operation_name: str | None) -> OperationType | None:

@@ -266,3 +266,18 @@ async def test_an_unknown_schedule_fails_every_member_and_the_next_starts_afresh
             payload = await conn.next_payload("1")
             assert payload["errors"][0]["extensions"]["code"] == "NOT_FOUND", payload
         assert subscriptions.running() == []
+
+
+@pytest.mark.parametrize("backend", ["sqlite"])
+async def test_odd_subscribe_payloads_run_alone_and_answer(served: Served) -> None:
+    """Documents that do not parse, and queries or names of the wrong type, never join a
+    shared execution: graphql-transport-ws closes with 4400 on a syntax error."""
+    async with AsyncExitStack() as stack:
+        conn = await subscribed(stack, served, "A:ADMIN", "graphql-transport-ws", "{{{", {})
+        with pytest.raises(websockets.ConnectionClosed) as closed:
+            await conn.next_payload("1")
+        assert closed.value.rcvd is not None and closed.value.rcvd.code == 4400
+    for query in (["a list"], 7):
+        assert subscriptions.shape_of(query, None) is None  # type: ignore[arg-type]
+    assert subscriptions.shape_of("subscription { noticeChanged { id } }", {"a": 1}) is None  # type: ignore[arg-type]
+    assert subscriptions.running() == []
