@@ -3,8 +3,10 @@ each cache's configured bound next to its size (``…_max_…``), so an operator
 scripts/soak.py) can check that none outgrows its bound.
 
 Caches: the response cache (``app.api.response_cache``), the timeline cache
-(``app.timelines.cache``) and the parsed- and validated-document caches of the schema's
-``ParserCache`` / ``ValidationCache`` extensions (LRUs shared by every request).
+(``app.timelines.cache``), the parsed- and validated-document caches of the schema's
+``ParserCache`` / ``ValidationCache`` extensions (LRUs shared by every request) and the
+document shapes of shared subscriptions (``app.api.subscriptions``, with the executions
+running and their subscribers).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from strawberry.extensions import ParserCache, ValidationCache
 
+from app.api import subscriptions
 from app.api.response_cache import ResponseCache
 from app.timelines.cache import CACHE as TIMELINE_CACHE
 
@@ -41,6 +44,7 @@ def cache_lines(response_cache: ResponseCache, schema: Any) -> list[str]:
         f"rotagraph_timeline_cache_evictions {TIMELINE_CACHE.evictions}",
         f"rotagraph_timeline_cache_max_entries {TIMELINE_CACHE.max_entries}",
         f"rotagraph_timeline_cache_max_bytes {TIMELINE_CACHE.max_bytes}",
+        *subscriptions.metric_lines(),
     ]
     for name, kind, attribute in (
         ("parser", ParserCache, "cached_parse_document"),

@@ -269,3 +269,14 @@ def registry_of(view: object, schema: BaseSchema) -> SharedSubscriptions:
 def running() -> list[SharedExecution]:
     """Every shared execution running in this process (for tests and diagnostics)."""
     return [e for registry in list(_registries.values()) for e in registry.running.values()]
+
+
+def metric_lines() -> list[str]:
+    """The shapes cache against its bound, and the shared executions and their subscribers."""
+    executions = running()
+    return [
+        f"rotagraph_subscription_shape_cache_entries {len(_shapes)}",
+        f"rotagraph_subscription_shape_cache_max_entries {_SHAPES_KEPT}",
+        f"rotagraph_shared_subscriptions {len(executions)}",
+        f"rotagraph_shared_subscription_members {sum(len(e.members) for e in executions)}",
+    ]

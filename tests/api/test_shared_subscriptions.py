@@ -281,3 +281,11 @@ async def test_odd_subscribe_payloads_run_alone_and_answer(served: Served) -> No
         assert subscriptions.shape_of(query, None) is None  # type: ignore[arg-type]
     assert subscriptions.shape_of("subscription { noticeChanged { id } }", {"a": 1}) is None  # type: ignore[arg-type]
     assert subscriptions.running() == []
+
+
+def test_the_shapes_cache_stays_within_its_bound() -> None:
+    for i in range(subscriptions._SHAPES_KEPT + 100):
+        subscriptions.shape_of(f"subscription S{i} {{ noticeChanged {{ id }} }}", None)
+    lines = dict(line.rsplit(" ", 1) for line in subscriptions.metric_lines())
+    entries = int(lines["rotagraph_subscription_shape_cache_entries"])
+    assert 0 < entries <= int(lines["rotagraph_subscription_shape_cache_max_entries"])
