@@ -98,6 +98,7 @@ T = TypeVar("T")
 class _Hooks:
     def __init__(self) -> None:
         self.before_commit: dict[str, Hook] = {}
+        self.last_before_commit: dict[str, Hook] = {}
         self.after_commit: dict[str, Hook] = {}
         self.state: dict[str, Any] = {}
 
@@ -105,16 +106,19 @@ class _Hooks:
 _hooks: ContextVar[_Hooks | None] = ContextVar("rotagraph_tx_hooks", default=None)
 
 
-def before_commit(key: str, hook: Hook) -> None:
+def before_commit(key: str, hook: Hook, *, last: bool = False) -> None:
     """Run ``hook`` once, inside the current transaction, just before it commits.
 
     Registering the same key again replaces nothing: the first hook for a key stays, so
     callers keep their own state (e.g. a set of dirty ids) and register a flush once.
     Outside a transaction the hook is dropped: there is nothing to attach it to.
+    ``last`` hooks run once no other hook is pending: a hook that locks a row every writer
+    shares (the organization's data version) takes that lock at the very end, so a
+    transaction never holds it while it waits for another row (PostgreSQL deadlocks).
     """
     hooks = _hooks.get()
     if hooks is not None:
-        hooks.before_commit.setdefault(key, hook)
+        (hooks.last_before_commit if last else hooks.before_commit).setdefault(key, hook)
 
 
 BEGIN_CALLBACKS: list[Callable[[], None]] = []
@@ -158,9 +162,9 @@ async def transaction() -> AsyncIterator[BaseDBAsyncClient]:
             for begin in BEGIN_CALLBACKS:
                 begin()
             yield conn
-            while hooks.before_commit:
-                key = next(iter(hooks.before_commit))
-                await hooks.before_commit.pop(key)()
+            while hooks.before_commit or hooks.last_before_commit:
+                pending = hooks.before_commit or hooks.last_before_commit
+                await pending.pop(next(iter(pending)))()
     finally:
         _hooks.reset(token)
     for hook in hooks.after_commit.values():

@@ -42,7 +42,7 @@ def touch(org_id: int) -> None:
     if touched is None:
         return
     touched.add(org_id)
-    db.before_commit(_STATE, _bump)
+    db.before_commit(_STATE, _bump, last=True)
 
 
 def _on_begin() -> None:
