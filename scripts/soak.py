@@ -55,14 +55,6 @@ CACHE_ENV = {
     "TIMELINE_CACHE_ENTRIES": "100",
     "TIMELINE_CACHE_BYTES": "8000000",
 }
-BOUNDS = {  # gauge -> the gauge holding its bound
-    "response_cache_entries": "response_cache_max_entries",
-    "response_cache_bytes": "response_cache_max_bytes",
-    "timeline_cache_entries": "timeline_cache_max_entries",
-    "timeline_cache_bytes": "timeline_cache_max_bytes",
-    "parser_cache_entries": "parser_cache_max_entries",
-    "validation_cache_entries": "validation_cache_max_entries",
-}
 SUBSCRIPTIONS = (
     "subscription($s: ID!) { onCallChanged(scheduleId: $s) { id name } }",
     "subscription($s: ID!) { destinationStatusChanged(scheduleId: $s) { id status } }",
@@ -476,7 +468,8 @@ async def sample(targets: list[Target], began: float, stop_at: float, every: flo
         for t in targets:
             t.rss.append((elapsed, rss_kb(t.app.pid)))
             gauges = await cache_gauges(t)
-            for size, bound in BOUNDS.items():
+            for bound in (name for name in gauges if "_max_" in name):
+                size = bound.replace("_max_", "_", 1)  # every cache's size next to its bound
                 if size in gauges:
                     t.largest[size] = max(t.largest.get(size, 0), gauges[size])
                     t.bounds[size] = gauges[bound]
