@@ -219,5 +219,6 @@ async def record_outcomes(outcomes: Sequence[Outcome]) -> None:
             schedule_ids={fresh_rows[o.plan.destination.id].schedule_id for o in live},
             destination_ids={o.plan.destination.id for o in live},
             known=known,
+            loaded=[fresh_rows[o.plan.destination.id] for o in live],
             now=now,
         )

@@ -44,18 +44,26 @@ async def refresh_statuses(
     schedule_ids: Iterable[int] | None = None,
     destination_ids: Iterable[int] | None = None,
     known: dict[int, list[Segment]] | None = None,
+    loaded: Sequence[models.Destination] = (),
     now: datetime,
 ) -> list[models.Destination]:
     """Recompute destination and schedule statuses against the clock; store and publish the
     ones that changed (after commit). Returns the destinations whose status changed.
 
     With ``destination_ids`` only those destinations are recomputed (after their own export);
-    the roll-up then takes the others' stored statuses, which the status tick keeps current."""
+    the roll-up then takes the others' stored statuses, which the status tick keeps current.
+    ``loaded`` are rows the caller read (locked) and wrote in this transaction, as they are
+    now: they are not read again."""
     query = models.Destination.all()
     ids = set(schedule_ids) if schedule_ids is not None else None
     if ids is not None:
         query = query.filter(schedule_id__in=ids)
-    dests = await query
+    if loaded:
+        query = query.exclude(id__in=[d.id for d in loaded])
+    dests = sorted(
+        [*(d for d in loaded if ids is None or d.schedule_id in ids), *await query],
+        key=lambda d: d.id,
+    )
     only = set(destination_ids) if destination_ids is not None else None
     known = known or {}
     src: dict[int, tuple[Any, list[Segment]]] = {
