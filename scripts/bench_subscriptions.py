@@ -288,6 +288,13 @@ async def wait_healthy(base: str, proc: subprocess.Popen[bytes]) -> None:
     raise RuntimeError("the server did not start")
 
 
+def answer_of(conn: Any, seconds: float = 180.0) -> Any:
+    """A client process's next message; an error, not a hang, when it never comes."""
+    if not conn.poll(seconds):
+        raise RuntimeError(f"a client process sent nothing for {seconds:.0f} s")
+    return conn.recv()
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU time a process has used so far (Linux)."""
     fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
@@ -413,7 +420,7 @@ async def drive(args: argparse.Namespace, tmp: Path, checkout: Path) -> dict[str
             proc.start()
             clients.append((proc, parent))
         for _proc, parent in clients:
-            kind, value = await asyncio.to_thread(parent.recv)
+            kind, value = await asyncio.to_thread(answer_of, parent)
             if kind != "subscribed":
                 raise RuntimeError(value)
         connect_seconds = time.perf_counter() - connect_started
@@ -431,7 +438,7 @@ async def drive(args: argparse.Namespace, tmp: Path, checkout: Path) -> dict[str
         t_response = time.time()
         latencies: list[float] = []
         for _proc, parent in clients:
-            kind, value = await asyncio.to_thread(parent.recv)
+            kind, value = await asyncio.to_thread(answer_of, parent)
             if kind != "received":
                 raise RuntimeError(value)
             latencies.extend((t - t0) * 1000 for t in value)
