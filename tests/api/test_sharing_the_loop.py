@@ -15,7 +15,7 @@ import strawberry
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app import main as app_main
+from app import collector
 from app.api import encoding
 from app.api.execution import SharingExecutionContext
 from tests.support import prepare_database, running_app
@@ -113,5 +113,41 @@ async def test_a_large_answer_is_encoded_taking_turns() -> None:
 async def test_the_collector_is_tuned_once_the_app_has_started(tmp_path: Path) -> None:
     url = await prepare_database("sqlite", tmp_path)
     async with running_app(url, "sqlite"):
-        assert gc.get_threshold()[2] == app_main.FULL_COLLECTION_EVERY
+        assert gc.get_threshold()[2] == collector.FULL_COLLECTION_EVERY
         assert gc.get_freeze_count() > 10_000  # what start-up built no longer gets examined
+
+
+async def test_full_collections_wait_for_a_quiet_moment() -> None:
+    """No full collection while an HTTP request is in flight; one soon after it ends.
+    ``/healthz`` and WebSocket connections do not count as in flight."""
+    release = asyncio.Event()
+
+    async def downstream(scope: Any, receive: Any, send: Any) -> None:  # a slow route
+        await release.wait()
+
+    middleware = collector.InFlight(downstream)
+    full: list[float] = []
+
+    def count(phase: str, info: dict[str, int]) -> None:
+        if phase == "stop" and info["generation"] == 2:
+            full.append(asyncio.get_running_loop().time())
+
+    gc.callbacks.append(count)
+    quiet = asyncio.create_task(collector.collect_when_quiet(every=0.0))
+    try:
+        request = asyncio.create_task(middleware({"type": "http", "path": "/graphql"}, 0, 0))
+        socket = asyncio.create_task(middleware({"type": "websocket", "path": "/graphql"}, 0, 0))
+        health = asyncio.create_task(middleware({"type": "http", "path": "/healthz"}, 0, 0))
+        await asyncio.sleep(0.05)
+        assert collector.in_flight() == 1
+        before = len(full)
+        await asyncio.sleep(collector.QUIET_CHECK_SECONDS * 3)
+        assert len(full) == before  # busy: nothing collected
+        release.set()
+        await asyncio.gather(request, socket, health)
+        assert collector.in_flight() == 0
+        await asyncio.sleep(collector.QUIET_CHECK_SECONDS * 2)
+        assert len(full) > before
+    finally:
+        quiet.cancel()
+        gc.callbacks.remove(count)
