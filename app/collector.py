@@ -5,10 +5,11 @@ four maximum-cost queries (a million new objects each) Python's default threshol
 of them, up to 0.1 s each, and every one held up whatever request was waiting (``/healthz``).
 Once the app has started (:func:`tune`), what start-up built (modules, the schema, ~120,000
 objects) is frozen out of every later collection, the automatic full collection runs a
-hundredth as often (a backstop for a server that is never quiet), and :func:`collect_when_quiet`
-runs one every ``QUIET_EVERY_SECONDS`` at a moment when no HTTP request is in flight, when the live
-heap is small and the pause is short. Young generations keep Python's thresholds: cycles that
-die young are collected as before. The soak script watches the resident memory.
+hundredth as often (a backstop), and :func:`collect_when_quiet` runs one every
+``QUIET_EVERY_SECONDS`` at a moment when no HTTP request is in flight, when the live heap is
+small and the pause short (a server that is never quiet collects every
+``LONGEST_WAIT_SECONDS``). Young generations keep Python's thresholds: cycles that die young
+are collected as before. The soak script watches the resident memory.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 FULL_COLLECTION_EVERY = 1000  # young-generation (1) collections; Python's default is 10
 QUIET_EVERY_SECONDS = 10.0
+LONGEST_WAIT_SECONDS = 30.0  # a server never quiet still collects this often
 QUIET_CHECK_SECONDS = 0.5
 
 _tuned = False
@@ -64,12 +66,15 @@ class InFlight:
             _in_flight -= 1
 
 
-async def collect_when_quiet(every: float = QUIET_EVERY_SECONDS) -> None:
+async def collect_when_quiet(
+    every: float = QUIET_EVERY_SECONDS, longest: float = LONGEST_WAIT_SECONDS
+) -> None:
     """Forever: a full collection at least ``every`` seconds after the last one, at the
-    first check that finds no HTTP request in flight."""
+    first check that finds no HTTP request in flight, or once ``longest`` seconds passed."""
     last = time.monotonic()
     while True:
         await asyncio.sleep(QUIET_CHECK_SECONDS)
-        if _in_flight == 0 and time.monotonic() - last >= every:
+        waited = time.monotonic() - last
+        if (_in_flight == 0 and waited >= every) or waited >= longest:
             gc.collect()
             last = time.monotonic()

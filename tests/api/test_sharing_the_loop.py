@@ -133,7 +133,7 @@ async def test_full_collections_wait_for_a_quiet_moment() -> None:
             full.append(asyncio.get_running_loop().time())
 
     gc.callbacks.append(count)
-    quiet = asyncio.create_task(collector.collect_when_quiet(every=0.0))
+    quiet = asyncio.create_task(collector.collect_when_quiet(every=0.0, longest=60))
     try:
         request = asyncio.create_task(middleware({"type": "http", "path": "/graphql"}, 0, 0))
         socket = asyncio.create_task(middleware({"type": "websocket", "path": "/graphql"}, 0, 0))
@@ -148,6 +148,17 @@ async def test_full_collections_wait_for_a_quiet_moment() -> None:
         assert collector.in_flight() == 0
         await asyncio.sleep(collector.QUIET_CHECK_SECONDS * 2)
         assert len(full) > before
+        # A server that is never quiet still collects after the longest wait.
+        release.clear()
+        request = asyncio.create_task(middleware({"type": "http", "path": "/graphql"}, 0, 0))
+        quiet.cancel()
+        quiet = asyncio.create_task(collector.collect_when_quiet(every=0.0, longest=0.6))
+        await asyncio.sleep(0.05)
+        before = len(full)
+        await asyncio.sleep(collector.QUIET_CHECK_SECONDS * 3)
+        assert collector.in_flight() == 1 and len(full) > before
+        release.set()
+        await request
     finally:
         quiet.cancel()
         gc.callbacks.remove(count)
