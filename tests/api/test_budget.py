@@ -222,13 +222,12 @@ print(json.dumps(latencies))
 
 
 GOAL_P99 = 0.1
-NO_STALL_P99 = 0.5
 
 
 async def test_healthz_answers_while_maximum_cost_queries_run(tmp_path: Path) -> None:
     """Four queries at MAX_QUERY_COST (each: a different 30-day window of 20 hourly tiers,
-    nothing cached) run on a real server while /healthz is probed; its p99 is printed against
-    the 100 ms goal and must stay under 500 ms (no stalled event loop). On a shared machine another process can take the CPU for a while: up to three
+    nothing cached) run on a real server while /healthz is probed; its p99 must be under
+    100 ms. On a shared machine another process can take the CPU for a while: up to three
     rounds are run and one must meet the bound (a stalled event loop fails all three).
     Outside CI, on a machine already oversubscribed by other processes, the bound says
     nothing about this service: the test is skipped then."""
@@ -277,14 +276,10 @@ async def test_healthz_answers_while_maximum_cost_queries_run(tmp_path: Path) ->
                 rounds.append((p99, max(latencies), len(latencies)))
                 if p99 < GOAL_P99:
                     break
-        # The issue's goal is a p99 under 100 ms; on this 2-core machine, with the test process
-        # reading the four big answers and the probe sharing the cores, it measures 0.12-0.15 s
-        # (12 ms with no heavy queries). The figure is printed against the goal; the assertion
-        # is that the event loop never stalls (before the limits, /healthz waited up to 95 s).
         print(
             f"/healthz under four maximum-cost queries: p99 {rounds[-1][0] * 1000:.0f} ms "
             f"(goal < {GOAL_P99 * 1000:.0f} ms); rounds (p99, max, probes): {rounds}"
         )
-        assert rounds[-1][0] < NO_STALL_P99, f"(p99, max, probes) of each round: {rounds}"
+        assert rounds[-1][0] < GOAL_P99, f"(p99, max, probes) of each round: {rounds}"
     finally:
         server.stop()
