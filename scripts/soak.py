@@ -484,7 +484,9 @@ async def sample(targets: list[Target], began: float, stop_at: float, every: flo
 async def serving(backend: str, args: argparse.Namespace, hook_url: str) -> Any:
     """A fresh database with the demo data and the app under uvicorn, jobs on; a Target."""
     async with lib.fresh_database(
-        backend, pg_admin_url=args.pg_admin_url, pg_database="rotagraph_soak"
+        backend,
+        pg_admin_url=args.pg_admin_url,
+        pg_database=f"rotagraph_soak_{os.getpid()}",  # two soaks side by side never collide
     ) as db:
         token = await load_api.load_demo(db, argparse.Namespace(schema="auto"))
         env = {
@@ -590,7 +592,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     p.add_argument(
         "--pg-admin-url",
         default=os.environ.get("LOAD_PG_ADMIN_URL", lib.DEFAULT_PG_ADMIN_URL),
-        help="PostgreSQL URL used only to create and drop the database 'rotagraph_soak'",
+        help="PostgreSQL URL used only to create and drop the database 'rotagraph_soak_<pid>'",
     )
     args = p.parse_args(argv)
     for b in args.backends:
