@@ -5,8 +5,9 @@ subscribers (graphql-transport-ws, `destinationStatusChanged`, one document and 
 over two client processes with several tasks each. One write (`setTierLayers` through HTTP,
 which rewinds an exported destination so its status turns OK -> ERROR) is fanned out to every
 subscriber; latency is measured from just before the write is sent to each subscriber's
-receipt of its event (wall clock, one machine). Prints p50 / p99 / max and the ratio of p99
-to the goal (<= 250 ms), and what the event cost the server: its CPU time from the write to
+receipt of its event and from the commit of the status change (the server notes the wall
+clock when it reaches the fan-out; wall clock, one machine). Prints p50 / p99 / max, the ratio
+of p99 after the commit to the goal (<= 250 ms), and what the event cost the server: its CPU time from the write to
 the last receipt, its own time from the event leaving the broker to its last WebSocket send,
 and, counted inside it (independent of load), GraphQL executions of subscription events,
 payloads serialized for WebSocket messages and broker queues the event was put in, each per
@@ -23,7 +24,6 @@ import multiprocessing
 import os
 import signal
 import socket
-import statistics
 import subprocess
 import sys
 import tempfile
@@ -60,6 +60,7 @@ async def subscriber(
     target: int,
     received: list[float],
     connected: asyncio.Event,
+    everyone: asyncio.Event,
 ) -> None:
     import websockets
 
@@ -92,6 +93,11 @@ async def subscriber(
                 assert (
                     message["payload"]["data"]["destinationStatusChanged"]["status"] == "ERROR"
                 ), message
+                # Stay connected until every subscriber of this process has its event: the
+                # closing handshakes would otherwise compete with the deliveries still due.
+                if len(received) == target:
+                    everyone.set()
+                await everyone.wait()
                 return
             raise RuntimeError(f"unexpected message {message}")
 
@@ -105,13 +111,16 @@ def run_clients(
     async def main() -> list[float]:
         ready = asyncio.Event()
         connected = asyncio.Event()
+        everyone = asyncio.Event()
         count = [0]
         received: list[float] = []
         running = []
         for i in range(0, n, tasks_per_batch):  # connect in batches, not in one burst
             batch = [
                 asyncio.create_task(
-                    subscriber(ws_url, token, schedule_id, ready, count, n, received, connected)
+                    subscriber(
+                        ws_url, token, schedule_id, ready, count, n, received, connected, everyone
+                    )
                 )
                 for _ in range(min(tasks_per_batch, n - i))
             ]
@@ -174,6 +183,7 @@ def serve(port: int, work: Path, checkout: Path) -> None:
             counts["events"] += 1
             counts["queues"] += queues
             times.setdefault("event", time.perf_counter())
+            counts.setdefault("event_wall", time.time())  # the status change has committed
         deliver(self, channel, event)
 
     send = WebSocket.send
@@ -208,6 +218,10 @@ def serve(port: int, work: Path, checkout: Path) -> None:
         raise SystemExit(0)
 
     signal.signal(signal.SIGTERM, stopped)
+    try:  # the WebSocket options `rotagraph serve` uses, as of that checkout
+        from app.cli import WEBSOCKET_OPTIONS as websocket_options
+    except ImportError:
+        websocket_options = {}
     uvicorn.run(
         "app.main:create_app",
         factory=True,
@@ -215,6 +229,7 @@ def serve(port: int, work: Path, checkout: Path) -> None:
         port=port,
         log_level="warning",
         backlog=4096,
+        **websocket_options,
     )
 
 
@@ -444,7 +459,10 @@ async def drive(args: argparse.Namespace, tmp: Path, checkout: Path) -> dict[str
             latencies.extend((t - t0) * 1000 for t in value)
         result["cpu_ms"] = (cpu_seconds(server.pid) - cpu0) * 1000
         result.update(
-            latencies=latencies, connect=connect_seconds, response_ms=(t_response - t0) * 1000
+            latencies=latencies,
+            connect=connect_seconds,
+            response_ms=(t_response - t0) * 1000,
+            t0=t0,
         )
         return result
     finally:
@@ -510,14 +528,20 @@ def rows(args: argparse.Namespace, r: dict[str, Any]) -> list[tuple[str, str]]:
     lat = r["latencies"] or [float("nan")]
     counts = r.get("counts", {})
     events = counts.get("events", 0) or float("nan")
+    # The goal counts from the commit: the server notes the wall clock when the committed
+    # status change reaches its fan-out (same machine, same clock as the clients).
+    committed = (counts.get("event_wall", float("nan")) - r["t0"]) * 1000
+    after = [ms - committed for ms in lat]
     return [
         ("subscribers received", f"{len(r['latencies'])} of {args.subscribers}"),
         ("subscribe all (setup)", f"{r['connect']:.1f} s"),
         ("write response", f"{r['response_ms']:.0f} ms"),
-        ("delivery p50", f"{pct(lat, 50):.0f} ms"),
-        ("delivery p99", f"{pct(lat, 99):.0f} ms"),
-        ("delivery max", f"{max(lat):.0f} ms"),
-        ("delivery mean", f"{statistics.mean(lat):.0f} ms"),
+        ("delivery p50 from the write sent", f"{pct(lat, 50):.0f} ms"),
+        ("delivery p99 from the write sent", f"{pct(lat, 99):.0f} ms"),
+        ("write sent -> event committed", f"{committed:.0f} ms"),
+        ("delivery p50 after the commit", f"{pct(after, 50):.0f} ms"),
+        ("delivery p99 after the commit", f"{pct(after, 99):.0f} ms"),
+        ("delivery max after the commit", f"{max(after):.0f} ms"),
         ("server CPU, write + fan-out", f"{r['cpu_ms']:.0f} ms"),
         ("server event -> last send", f"{counts.get('fanout_us', 0) / 1000:.0f} ms"),
         ("events to subscribers", f"{counts.get('events', 0)}"),
@@ -525,7 +549,7 @@ def rows(args: argparse.Namespace, r: dict[str, Any]) -> list[tuple[str, str]]:
         ("messages serialized per event", f"{counts.get('serialized', 0) / events:.1f}"),
         ("broker queues per event", f"{counts.get('queues', 0) / events:.1f}"),
         ("goal p99", f"<= {GOAL_P99_MS:.0f} ms"),
-        ("ratio p99 / goal", f"{pct(lat, 99) / GOAL_P99_MS:.2f}"),
+        ("ratio p99 after the commit / goal", f"{pct(after, 99) / GOAL_P99_MS:.2f}"),
     ]
 
 

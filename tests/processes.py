@@ -46,6 +46,8 @@ def uvicorn_command(port: int, *options: str) -> list[str]:
         str(port),
         "--log-level",
         "warning",
+        "--ws-per-message-deflate",  # as `rotagraph serve` (app.cli.WEBSOCKET_OPTIONS)
+        "false",
         *options,
     ]
 

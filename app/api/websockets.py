@@ -170,6 +170,17 @@ class LegacyWSHandler(BaseGraphQLWSHandler[Context, None]):
         operation_name: str | None,
         variables: dict[str, object] | None,
     ) -> None:
+        # The client may leave before its answer (or its "complete") is sent: nothing to say.
+        with contextlib.suppress(WebSocketDisconnected):
+            await self._results(operation_id, query, operation_name, variables)
+
+    async def _results(
+        self,
+        operation_id: str,
+        query: str,
+        operation_name: str | None,
+        variables: dict[str, object] | None,
+    ) -> None:
         if operation_type(query, operation_name) == OperationType.SUBSCRIPTION:
             key = subscriptions.share_key(self.context, query, variables, operation_name)
             if key is None:
