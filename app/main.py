@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import gc
 import hmac
 import logging
 import re
@@ -13,13 +12,14 @@ from contextlib import asynccontextmanager
 from functools import partial
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise import connections
 from tortoise.contrib.starlette import RegisterTortoise
 
-from app import outbound, pubsub, versions
+from app import collector, outbound, pubsub, versions
 from app.api import cache_metrics
 from app.api.schema import build_schema
 from app.api.view import RotagraphGraphQL
@@ -116,29 +116,6 @@ def _hide_feed_secrets() -> None:
         access.addFilter(_FeedSecrets())
 
 
-_collector_tuned = False
-
-# Full collections examine every tracked object in the process and stop it meanwhile; under
-# maximum-cost queries (a million new objects each) the default thresholds ran seven of them,
-# up to 0.1 s each, per four queries. Young generations stay as they are (700, 10).
-FULL_COLLECTION_EVERY = 1000  # young-generation (1) collections; Python's default is 10
-
-
-def _tune_collector() -> None:
-    """Once per process, when the app has started: what was built at start-up (modules, the
-    schema, ~120,000 objects) is frozen out of every later collection, and full collections
-    run a hundredth as often. Cycles still die in the young generations; those that reach the
-    old one wait longer (the soak script watches the resident memory)."""
-    global _collector_tuned
-    if _collector_tuned:
-        return
-    _collector_tuned = True
-    gc.collect()
-    gc.freeze()
-    young, middle, _ = gc.get_threshold()
-    gc.set_threshold(young, middle, FULL_COLLECTION_EVERY)
-
-
 def create_app(settings: Settings | None = None, *, clock: Clock | None = None) -> Starlette:
     settings = settings or Settings.from_env()
     clock = clock or SystemClock()
@@ -178,7 +155,8 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
                     ),
                     asyncio.create_task(run_with_clock(clock, notice_delivery.loop(settings))),
                 ]
-            _tune_collector()
+            collector.tune()
+            workers.append(asyncio.create_task(collector.collect_when_quiet()))
             try:
                 yield
             finally:
@@ -211,6 +189,7 @@ def create_app(settings: Settings | None = None, *, clock: Clock | None = None) 
             Mount("/static/graphiql", graphiql_static_app(), name="graphiql-static"),
             Mount(PAGE_STATIC, page_static_app(), name="page-static"),
         ],
+        middleware=[Middleware(collector.InFlight)],
         lifespan=lifespan,
     )
     app.state.settings = settings

@@ -113,6 +113,7 @@ async def test_a_large_answer_is_encoded_taking_turns() -> None:
 async def test_the_collector_is_tuned_once_the_app_has_started(tmp_path: Path) -> None:
     url = await prepare_database("sqlite", tmp_path)
     async with running_app(url, "sqlite"):
+        assert gc.get_threshold()[2] == collector.FULL_COLLECTION_EVERY
         assert gc.get_freeze_count() > 10_000  # what start-up built no longer gets examined
 
 
