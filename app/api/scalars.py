@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import NewType
 
 import dateutil.parser
@@ -48,19 +48,21 @@ def _parse_local(value: object) -> LocalDateTime:
 
 
 FORMATTED_ENTRIES = 4096
-_formatted: dict[tuple[datetime, object, int], str] = {}
+_formatted: dict[tuple[datetime, timedelta | None], str] = {}
 
 
 def serialize_datetime(value: datetime) -> str:
     """``value.isoformat()``, remembered: a response repeats the same instants (one shift's
     end is the next one's start, and every request reads the same cached timelines).
 
-    The key holds the zone and fold besides the instant, because equal instants in other zones
-    (or either side of a fold, which compare equal in one zone) are written differently. At
-    most ``FORMATTED_ENTRIES`` are kept; the memo starts over when full."""
+    The key holds the UTC offset besides the instant: the text is the wall time and the offset,
+    so equal instants at other offsets (another zone, or either side of a fold, which compare
+    equal in one zone) are written differently. Not the zone object itself: some are not
+    hashable (dateutil's ``tzutc``). At most ``FORMATTED_ENTRIES`` are kept; the memo starts
+    over when full."""
     if type(value) is not datetime:
         return value.isoformat()
-    key = (value, value.tzinfo, value.fold)
+    key = (value, value.utcoffset())
     text = _formatted.get(key)
     if text is None:
         if len(_formatted) >= FORMATTED_ENTRIES:
